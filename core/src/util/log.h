@@ -21,6 +21,7 @@ void dg_log_set_stderr(int enabled);
 
 /* component: "core", "bus", a plugin id, ... Thread-safe. */
 void dg_log(dg_log_level level, const char *component, const char *fmt, ...) DG_PRINTF(3, 4);
-void dg_logv(dg_log_level level, const char *component, const char *fmt, va_list ap);
+void dg_logv(dg_log_level level, const char *component, const char *fmt, va_list ap)
+    DG_PRINTF(3, 0);
 
 #endif

@@ -1,0 +1,47 @@
+/* Shared by the parts of the `dengon` CLI: exit codes and the command table entry. */
+#ifndef DG_CLI_H
+#define DG_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,       /* the daemon answered with an error, or I/O failed */
+    CLI_EXIT_USAGE = 2,      /* bad command line */
+    CLI_EXIT_NOT_RUNNING = 3 /* no daemon listening on the socket */
+};
+
+typedef struct cli_command cli_command;
+
+/*
+ * Builds the request from the command's positional arguments: *method
+ * (borrowed; usually cmd->method) and *params (new, or NULL for none).
+ * Returns 0, or -1 with a one-line usage message in err.
+ */
+typedef int (*cli_build_fn)(const cli_command *cmd, int argc, char **argv, const char **method,
+                            json_t **params, char *err, size_t err_len);
+/* Prints a successful result for humans. argv: the command's positional arguments. */
+typedef void (*cli_print_fn)(const cli_command *cmd, int argc, char **argv, const json_t *result);
+
+struct cli_command {
+    const char *name;    /* command words, space-separated: "plugin enable" */
+    const char *args;    /* argument synopsis: "ID", "KEY VALUE", "" */
+    const char *summary; /* one line for `dengon --help` */
+    const char *help;    /* paragraph for `dengon <command> --help` */
+    const char *method;  /* RPC method, or NULL when build picks it */
+    /* Positional arguments sent as string params, in order (default builder). */
+    const char *params[4];
+    int min_args, max_args;
+    cli_build_fn build; /* NULL: the default builder (params above) */
+    cli_print_fn print; /* NULL: the result as indented JSON */
+};
+
+/* The default builder: positional arguments become string params named by cmd->params. */
+int cli_build_strings(const cli_command *cmd, int argc, char **argv, const char **method,
+                      json_t **params, char *err, size_t err_len);
+
+/* The command table (commands.c), terminated by an entry with name NULL. */
+const cli_command *cli_commands(void);
+
+#endif

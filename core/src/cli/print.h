@@ -1,0 +1,20 @@
+/*
+ * Human output of command results. Every printer tolerates missing fields and
+ * unexpected shapes (it then prints what it can, or the JSON), since the
+ * daemon's results grow over time.
+ */
+#ifndef DG_CLI_PRINT_H
+#define DG_CLI_PRINT_H
+
+#include "cli/cli.h"
+
+void cli_print_json(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_status(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_whoami(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_plugins(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_plugin_action(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_config_get(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_config_set(const cli_command *cmd, int argc, char **argv, const json_t *result);
+void cli_print_config_list(const cli_command *cmd, int argc, char **argv, const json_t *result);
+
+#endif
