@@ -1,0 +1,1 @@
+dengon_add_fuzzer(manifest LIBS dg_manifest)
