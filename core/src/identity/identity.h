@@ -27,7 +27,13 @@ typedef struct dg_identity {
  */
 int dg_identity_load(dg_identity *id, const char *data_dir, const char *user, const char *host,
                      const char *tenant, const char *nickname, const char *group, char **err);
-/* Recomputes cloud key / updates names (config changes). */
+/*
+ * Recomputes cloud key / updates names (config changes). Same meaning of the
+ * arguments as in dg_identity_load: tenant NULL = "", nickname NULL/empty =
+ * user, group NULL = "". Over-long values are cut (at a UTF-8 boundary) and
+ * logged. user and host are kept (':' is replaced by ';' in both, and they are
+ * never empty: "user" / "localhost").
+ */
 void dg_identity_update(dg_identity *id, const char *tenant, const char *nickname,
                         const char *group);
 /* {"user","host","lan_key","uuid","tenant","cloud_key","nickname","group"}; new ref. */

@@ -1,0 +1,1 @@
+dengon_add_fuzzer(config LIBS dg_config)
