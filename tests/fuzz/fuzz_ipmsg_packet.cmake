@@ -1,0 +1,1 @@
+dengon_add_fuzzer(ipmsg_packet LIBS dg_ipmsg_codec)
