@@ -42,7 +42,7 @@ asan: deps
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDENGON_FUZZ=ON \
 	      -DDENGON_TESTING_BUILD=ON $(CMAKE_ARGS)
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'fuzz$$' $(CTEST_ARGS)
 
 check: test asan fuzz

@@ -52,8 +52,8 @@ class Daemon:
             self.env.update(env)
         self.system_plugins = system_plugins
         self.proc = None
-        self.stdout_path = os.path.join(home, "..", os.path.basename(home) + ".stdout")
-        self.stderr_path = os.path.join(home, "..", os.path.basename(home) + ".stderr")
+        self.stdout_path = home.rstrip("/") + ".stdout"
+        self.stderr_path = home.rstrip("/") + ".stderr"
 
     @property
     def socket_path(self):

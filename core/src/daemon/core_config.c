@@ -62,6 +62,9 @@ static void on_config_change(const char *key, const char *old_value, const char 
                            dg_config_get(d->config, "identity.group"));
         publish_identity(d);
     }
+    /* plugins.<id>.enabled is live: start or stop the plugin now. */
+    if (strncmp(key, "plugins.", 8) == 0 && d->plugins)
+        dg_plugin_host_reevaluate(d->plugins);
     if (!d->bus)
         return;
     int source = dg_config_source(d->config, key);

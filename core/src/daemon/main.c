@@ -229,6 +229,8 @@ static void close_walk(uv_handle_t *handle, void *arg)
 static void teardown(dg_daemon *d)
 {
     dg_plugin_host_free(d->plugins);
+    /* Run what plugins' worker threads posted before they stopped (frees their records). */
+    dg_bus_flush(d->bus);
     if (d->control)
         dg_control_stop(d->control);
     dg_rpc_free(d->rpc);
