@@ -24,6 +24,8 @@ static const core_key core_keys[] = {
     {"log.level", DG_CONF_STRING, 1, "error, warn, info or debug"},
     {"log.max_size", DG_CONF_INT, 0, "rotate logs/dengond.log at this size (bytes)"},
     {"log.keep", DG_CONF_INT, 0, "rotated log files kept"},
+    {"identity.user", DG_CONF_STRING, 0, "logon name in the LAN key (empty: the system's)"},
+    {"identity.host", DG_CONF_STRING, 0, "host name in the LAN key (empty: the system's)"},
     {"identity.nickname", DG_CONF_STRING, 1, "name shown to others (empty: logon name)"},
     {"identity.group", DG_CONF_STRING, 1, "group shown to others"},
     {"identity.tenant", DG_CONF_STRING, 1, "tenant of the cloud key"},
@@ -56,7 +58,9 @@ static void on_config_change(const char *key, const char *old_value, const char 
     dg_daemon *d = user;
     if (strcmp(key, "log.level") == 0)
         apply_log_level(d);
-    if (strncmp(key, "identity.", 9) == 0 && d->identity.uuid[0]) {
+    /* user/host are the LAN key: changing them live would orphan peers' entries. */
+    if (strncmp(key, "identity.", 9) == 0 && strcmp(key, "identity.user") != 0 &&
+        strcmp(key, "identity.host") != 0 && d->identity.uuid[0]) {
         dg_identity_update(&d->identity, dg_config_get(d->config, "identity.tenant"),
                            dg_config_get(d->config, "identity.nickname"),
                            dg_config_get(d->config, "identity.group"));

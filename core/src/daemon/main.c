@@ -82,7 +82,11 @@ static int open_log(dg_daemon *d)
 static int load_identity(dg_daemon *d)
 {
     char *err = NULL;
-    if (dg_identity_load(&d->identity, d->home.data_dir, NULL, NULL,
+    /* Empty means "ask the system"; tests run several nodes on one machine with these. */
+    const char *user = dg_config_get(d->config, "identity.user");
+    const char *host = dg_config_get(d->config, "identity.host");
+    if (dg_identity_load(&d->identity, d->home.data_dir, user && *user ? user : NULL,
+                         host && *host ? host : NULL,
                          dg_config_get(d->config, "identity.tenant"),
                          dg_config_get(d->config, "identity.nickname"),
                          dg_config_get(d->config, "identity.group"), &err) != 0)

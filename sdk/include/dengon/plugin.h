@@ -256,10 +256,20 @@ typedef struct dg_plugin_descriptor {
 
 typedef const dg_plugin_descriptor *(*dg_plugin_entry_fn)(void);
 
+/* C linkage for the entry even in a C++ plugin, so its symbol is not mangled. */
+#ifdef __cplusplus
+#define DG_EXTERN_C extern "C"
+#else
+#define DG_EXTERN_C
+#endif
+
 /* Defines the exported entry function returning the address of descriptor. */
 #define DG_PLUGIN_DEFINE(descriptor)                                                            \
-    DG_EXPORT const dg_plugin_descriptor *dg_plugin_entry(void);                                \
-    DG_EXPORT const dg_plugin_descriptor *dg_plugin_entry(void) { return &(descriptor); }
+    DG_EXTERN_C DG_EXPORT const dg_plugin_descriptor *dg_plugin_entry(void);                    \
+    DG_EXTERN_C DG_EXPORT const dg_plugin_descriptor *dg_plugin_entry(void)                     \
+    {                                                                                           \
+        return &(descriptor);                                                                   \
+    }
 
 /* Initializer for the version fields of a descriptor. */
 #define DG_PLUGIN_DESCRIPTOR_HEAD                                                               \

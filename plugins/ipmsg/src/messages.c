@@ -1,0 +1,423 @@
+#include "messages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "evq.h"
+#include "net.h"
+#include "outbox.h"
+#include "rx.h"
+#include "tx.h"
+
+/* Finished sent records kept for late READMSG (opened) notices. */
+#define SENT_KEEP 256
+
+static const char *rcpt_state_name(ipm_rcpt_state s)
+{
+    return s == IPM_RCPT_DELIVERED ? "delivered" : s == IPM_RCPT_FAILED ? "failed" : "sending";
+}
+
+/* ---- sent records ---- */
+
+static void sent_free(ipm_sent *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->r[i].key);
+        free(s->r[i].nickname);
+    }
+    free(s->r);
+    free(s);
+}
+
+/* Drops finished records beyond SENT_KEEP (newest are at the head). */
+static void sent_trim(ipm_state *st)
+{
+    size_t finished = 0;
+    for (ipm_sent **pp = &st->sent; *pp;) {
+        ipm_sent *s = *pp;
+        if (s->open == 0 && !s->wait && ++finished > SENT_KEEP) {
+            *pp = s->next;
+            sent_free(s);
+        } else {
+            pp = &s->next;
+        }
+    }
+}
+
+json_t *messages_sent_json(const ipm_sent *s)
+{
+    json_t *rs = json_array();
+    for (size_t i = 0; i < s->n; i++) {
+        char a[IPM_ADDR_TEXT];
+        json_array_append_new(
+            rs, json_pack("{s:s, s:s, s:s, s:s, s:b}", "key", s->r[i].key, "nickname",
+                          s->r[i].nickname, "address", ipm_addr_format(s->r[i].addr, a), "state",
+                          rcpt_state_name(s->r[i].state), "opened", s->r[i].opened));
+    }
+    return json_pack("{s:I, s:b, s:I, s:o}", "id", (json_int_t)s->id, "sealed", s->sealed, "time",
+                     (json_int_t)s->time, "recipients", rs);
+}
+
+static json_t *rcpt_event(const ipm_sent *s, size_t i)
+{
+    char a[IPM_ADDR_TEXT];
+    return json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)s->id, "to", s->r[i].key,
+                     "nickname", s->r[i].nickname, "address", ipm_addr_format(s->r[i].addr, a),
+                     "time", (json_int_t)ipm_now());
+}
+
+/* A recipient reached its final state: event, and maybe the waiting chat.send. */
+static void rcpt_final(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state state)
+{
+    if (s->r[i].state != IPM_RCPT_SENDING)
+        return;
+    s->r[i].state = state;
+    s->open--;
+    json_t *ev = rcpt_event(s, i);
+    if (state == IPM_RCPT_DELIVERED) {
+        st->stats.delivered++;
+        evq_publish(st, "chat.message.delivered", ev);
+    } else {
+        st->stats.failed++;
+        json_object_set_new(
+            ev, "reason",
+            json_sprintf("no answer after %lld tries", (long long)st->cfg.retries + 1));
+        evq_publish(st, "chat.message.failed", ev);
+    }
+    if (s->open == 0 && s->wait) {
+        st->api->rpc_reply(s->wait, messages_sent_json(s));
+        s->wait = NULL;
+    }
+    sent_trim(st);
+}
+
+void messages_on_give_up(ipm_state *st, ipm_pending *p)
+{
+    char a[IPM_ADDR_TEXT];
+    if (p->kind == IPM_PEND_SENDMSG && p->sent) {
+        rcpt_final(st, p->sent, p->rcpt, IPM_RCPT_FAILED);
+    } else {
+        st->api->log(st->ctx, DG_LOG_INFO, "no ANSREADMSG from %s for message %u",
+                     ipm_addr_format(p->addr, a), (unsigned)p->msg_id);
+    }
+}
+
+/* ---- sending ---- */
+
+static ipm_sent *sent_new(uint32_t id, bool seal, const ipm_target *t, size_t n)
+{
+    ipm_sent *s = calloc(1, sizeof(*s));
+    if (!s || !(s->r = calloc(n, sizeof(*s->r)))) {
+        free(s);
+        return NULL;
+    }
+    s->id = id;
+    s->sealed = seal;
+    s->time = ipm_now();
+    s->n = s->open = n;
+    for (size_t i = 0; i < n; i++) {
+        s->r[i].key = strdup(t[i].key);
+        s->r[i].nickname = strdup(t[i].nickname ? t[i].nickname : t[i].key);
+        s->r[i].addr = t[i].addr;
+        if (!s->r[i].key || !s->r[i].nickname) {
+            sent_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
+                        bool seal, char *err, size_t errlen)
+{
+    uint32_t no = ipmsg_pktno_next_now(&st->pktno);
+    uint32_t cmd = IPMSG_SENDMSG | IPMSG_SENDCHECKOPT;
+    if (seal)
+        cmd |= IPMSG_SECRETEXOPT; /* SECRETOPT|READCHECKOPT, as Windows sends it (§3.1) */
+    if (n > 1)
+        cmd |= IPMSG_MULTICASTOPT; /* §4.3 "several recipients" */
+
+    /* Built once per encoding, before anything is sent: all or nothing. */
+    char *legacy = malloc(IPM_TX_MAX), *utf8 = malloc(IPM_TX_MAX);
+    size_t legacy_len = 0, utf8_len = 0;
+    bool need_legacy = false, need_utf8 = false;
+    for (size_t i = 0; i < n; i++)
+        *(t[i].utf8 ? &need_utf8 : &need_legacy) = true;
+    ipm_sent *s = NULL;
+    if (!legacy || !utf8) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if ((need_utf8 &&
+         tx_build(st, no, cmd | IPMSG_UTF8OPT, text, len, utf8, IPM_TX_MAX, &utf8_len) != 0) ||
+        (need_legacy && tx_build(st, no, cmd, text, len, legacy, IPM_TX_MAX, &legacy_len) != 0)) {
+        snprintf(err, errlen, "the message does not fit in one IPMsg datagram (%u bytes at most)",
+                 (unsigned)IPM_TX_MAX);
+        goto out;
+    }
+    s = sent_new(no, seal, t, n);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    s->next = st->sent;
+    st->sent = s;
+    for (size_t i = 0; i < n; i++) {
+        const char *data = t[i].utf8 ? utf8 : legacy;
+        size_t dlen = t[i].utf8 ? utf8_len : legacy_len;
+        ipm_pending *p = outbox_send(st, IPM_PEND_SENDMSG, no, t[i].addr, t[i].key, data, dlen);
+        if (p) {
+            p->sent = s;
+            p->rcpt = i;
+        } else {
+            rcpt_final(st, s, i, IPM_RCPT_FAILED);
+        }
+    }
+out:
+    free(legacy);
+    free(utf8);
+    return s;
+}
+
+/* The sent record with this id, or NULL. */
+static ipm_sent *sent_find(ipm_state *st, uint32_t id)
+{
+    for (ipm_sent *s = st->sent; s; s = s->next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+/* ---- receiving ---- */
+
+static bool wants_ack(uint32_t opts)
+{
+    /* §4.3: only with SENDCHECKOPT, never for broadcasts or automatic replies. */
+    return (opts & IPMSG_SENDCHECKOPT) && !(opts & (IPMSG_BROADCASTOPT | IPMSG_AUTORETOPT));
+}
+
+/* Answer in UTF-8 when the request was UTF-8 or the peer showed CAPUTF8 (§1.3). */
+static uint32_t reply_utf8(const ipmsg_packet *pkt, const ipm_user *u)
+{
+    return ((pkt->opts & IPMSG_UTF8OPT) || (u && u->utf8)) ? IPMSG_UTF8OPT : 0;
+}
+
+static char *make_key(const char *user, const char *host)
+{
+    size_t n = strlen(user) + strlen(host) + 2;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%s@%s", user, host);
+    return k;
+}
+
+static void auto_reply(ipm_state *st, ipm_addr to, uint32_t utf8)
+{
+    /* §4.2: absent users answer direct messages with SENDMSG|AUTORETOPT, unacked. */
+    tx_simple(st, to, IPMSG_SENDMSG | IPMSG_AUTORETOPT | utf8, st->cfg.absence_text);
+}
+
+void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    if (pkt->opts & IPMSG_ENCRYPTOPT) {
+        /* We never advertise ENCRYPTOPT, so a peer should not send this (crypto: later). */
+        st->stats.unsupported++;
+        return;
+    }
+    char *user, *host;
+    if (rx_names(st, pkt, &user, &host) != 0) {
+        st->stats.malformed++;
+        return;
+    }
+    ipm_user *u = ipm_users_find(&st->users, user, host);
+    uint32_t utf8 = reply_utf8(pkt, u);
+    if (wants_ack(pkt->opts)) {
+        tx_number(st, from, IPMSG_RECVMSG | utf8, pkt->packet_no);
+        st->stats.acks_sent++;
+    }
+    if (ipm_dedup_check(&st->dedup, pkt->packet_no, pkt->user.ptr, pkt->user.len, pkt->host.ptr,
+                        pkt->host.len)) {
+        st->stats.duplicates++;
+        goto out;
+    }
+    if (!u && !(pkt->opts & IPMSG_NOADDLISTOPT)) {
+        /* An unknown sender: introduce ourselves so it answers with ANSENTRY (§4.3). */
+        char buf[IPM_TX_MAX];
+        size_t len;
+        if (tx_entry(st, IPMSG_BR_ENTRY, 0, buf, sizeof buf, &len) == 0)
+            net_send(st, from, buf, len);
+    }
+    ipm_msg *m = calloc(1, sizeof(*m));
+    if (!m)
+        goto out;
+    m->id = ipmsg_pktno_next_now(&st->msg_ids);
+    m->packet_no = pkt->packet_no;
+    m->from = make_key(user, host);
+    m->nickname = strdup(u && u->nickname && *u->nickname ? u->nickname : user);
+    m->addr = from;
+    m->text = rx_text(st, pkt, pkt->extra);
+    m->sealed = (pkt->opts & IPMSG_SECRETOPT) != 0;
+    m->readcheck = (pkt->opts & IPMSG_READCHECKOPT) != 0;
+    m->broadcast = (pkt->opts & IPMSG_BROADCASTOPT) != 0;
+    m->multicast = (pkt->opts & IPMSG_MULTICASTOPT) != 0;
+    m->autoret = (pkt->opts & IPMSG_AUTORETOPT) != 0;
+    m->utf8 = utf8 != 0;
+    m->time = ipm_now();
+    if (!m->from || !m->nickname || !m->text) {
+        ipm_msg_free(m);
+        goto out;
+    }
+    /* The event carries the text even when sealed: the history plugin stores it. */
+    json_t *ev = ipm_msg_json(m, true);
+    if (!ipm_inbox_add(&st->inbox, m)) {
+        json_decref(ev);
+        goto out;
+    }
+    st->stats.received++;
+    evq_publish(st, "chat.message.received", ev);
+    if (st->cfg.absent && !m->broadcast && !m->autoret)
+        auto_reply(st, from, utf8);
+out:
+    free(user);
+    free(host);
+}
+
+/* The decimal packet number in the extra of RECVMSG/READMSG/ANSREADMSG (§1.4). */
+static int extra_number(ipm_state *st, const ipmsg_packet *pkt, uint32_t *out)
+{
+    if (ipmsg_parse_u32(pkt->extra, out, NULL) != IPMSG_OK) {
+        st->stats.malformed++;
+        return -1;
+    }
+    return 0;
+}
+
+void messages_on_recvmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    uint32_t no;
+    char *user, *host;
+    if (extra_number(st, pkt, &no) != 0 || rx_names(st, pkt, &user, &host) != 0)
+        return;
+    char *key = make_key(user, host);
+    ipm_pending *p = outbox_find(st, IPM_PEND_SENDMSG, no, from, key);
+    if (p) {
+        ipm_sent *s = p->sent;
+        size_t i = p->rcpt;
+        outbox_done(st, p);
+        if (s)
+            rcpt_final(st, s, i, IPM_RCPT_DELIVERED);
+    }
+    free(key);
+    free(user);
+    free(host);
+}
+
+void messages_on_readmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    uint32_t no;
+    char *user, *host;
+    if (extra_number(st, pkt, &no) != 0 || rx_names(st, pkt, &user, &host) != 0)
+        return;
+    ipm_user *u = ipm_users_find(&st->users, user, host);
+    /* §4.4: ANSREADMSG carries the READMSG's own packet number; answer every retry. */
+    if (pkt->opts & IPMSG_READCHECKOPT)
+        tx_number(st, from, IPMSG_ANSREADMSG | reply_utf8(pkt, u), pkt->packet_no);
+    if (ipm_dedup_check(&st->dedup, pkt->packet_no, pkt->user.ptr, pkt->user.len, pkt->host.ptr,
+                        pkt->host.len)) {
+        st->stats.duplicates++;
+        goto out;
+    }
+    char *key = make_key(user, host);
+    ipm_sent *s = sent_find(st, no);
+    size_t i = 0;
+    while (s && i < s->n && !ipm_addr_eq(s->r[i].addr, from) &&
+           !(key && strcasecmp(s->r[i].key, key) == 0))
+        i++;
+    if (s && i < s->n) {
+        if (!s->r[i].opened) {
+            s->r[i].opened = true;
+            st->stats.opened++;
+            evq_publish(st, "chat.message.opened", rcpt_event(s, i));
+        }
+    } else if (key) {
+        /* Sent before a restart or long ago: still worth telling. */
+        char a[IPM_ADDR_TEXT];
+        st->stats.opened++;
+        evq_publish(st, "chat.message.opened",
+                    json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)no, "to", key,
+                              "nickname", u && u->nickname ? u->nickname : user, "address",
+                              ipm_addr_format(from, a), "time", (json_int_t)ipm_now()));
+    }
+    free(key);
+out:
+    free(user);
+    free(host);
+}
+
+void messages_on_ansreadmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    uint32_t no;
+    if (extra_number(st, pkt, &no) != 0)
+        return;
+    ipm_pending *p = outbox_find(st, IPM_PEND_READMSG, no, from, NULL);
+    if (p)
+        outbox_done(st, p);
+}
+
+void messages_open(ipm_state *st, ipm_msg *m)
+{
+    bool first = !m->opened;
+    m->opened = true;
+    if (!first || !m->sealed)
+        return;
+    uint32_t cmd = IPMSG_READMSG | (m->utf8 ? IPMSG_UTF8OPT : 0);
+    char extra[16];
+    snprintf(extra, sizeof extra, "%u", (unsigned)m->packet_no);
+    if (!m->readcheck) {
+        tx_simple(st, m->addr, cmd, extra);
+        return;
+    }
+    /* §4.4: with READCHECKOPT the READMSG carries it too and is retried until ANSREADMSG. */
+    cmd |= IPMSG_READCHECKOPT;
+    char buf[256];
+    size_t len;
+    uint32_t no = ipmsg_pktno_next_now(&st->pktno);
+    if (tx_build(st, no, cmd, extra, strlen(extra), buf, sizeof buf, &len) != 0)
+        return;
+    ipm_pending *p = outbox_send(st, IPM_PEND_READMSG, no, m->addr, m->from, buf, len);
+    if (p)
+        p->msg_id = m->id;
+}
+
+void messages_on_query(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    char *user, *host;
+    if (rx_names(st, pkt, &user, &host) != 0) {
+        st->stats.malformed++;
+        return;
+    }
+    uint32_t utf8 = reply_utf8(pkt, ipm_users_find(&st->users, user, host));
+    if (pkt->mode == IPMSG_GETINFO)
+        tx_simple(st, from, IPMSG_SENDINFO | utf8, st->version);
+    else
+        /* Windows answers "Not absence mode" when present (§1.4). */
+        tx_simple(st, from, IPMSG_SENDABSENCEINFO | utf8,
+                  st->cfg.absent ? st->cfg.absence_text : "Not absence mode");
+    free(user);
+    free(host);
+}
+
+void messages_free(ipm_state *st)
+{
+    while (st->sent) {
+        ipm_sent *s = st->sent;
+        st->sent = s->next;
+        if (s->wait)
+            st->api->rpc_fail(s->wait, DG_RPC_FAILED,
+                              "the ipmsg plugin stopped before every "
+                              "recipient answered");
+        sent_free(s);
+    }
+}

@@ -1,0 +1,77 @@
+/*
+ * Messages (docs/ipmsg-protocol.md §4.3, §4.4, §4.6): sending SENDMSG with
+ * SENDCHECKOPT to each recipient (one packet number, per-recipient delivery
+ * state, MULTICASTOPT when there are several), receiving SENDMSG (RECVMSG
+ * ack also for duplicates, never for BROADCASTOPT/AUTORETOPT; duplicates
+ * dropped; the inbox and chat.message.received), sealed messages
+ * (SECRETOPT|READCHECKOPT; READMSG when opened, retried until ANSREADMSG;
+ * ANSREADMSG for a READMSG with READCHECKOPT; chat.message.opened), the
+ * absence auto-reply, and GETINFO / GETABSENCEINFO answers.
+ */
+#ifndef DG_IPM_MESSAGES_H
+#define DG_IPM_MESSAGES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "packet.h"
+#include "state.h"
+
+typedef enum ipm_rcpt_state {
+    IPM_RCPT_SENDING = 0,   /* waiting for RECVMSG */
+    IPM_RCPT_DELIVERED = 1, /* RECVMSG came */
+    IPM_RCPT_FAILED = 2,    /* no RECVMSG after every retry */
+} ipm_rcpt_state;
+
+typedef struct ipm_rcpt {
+    char *key; /* user@host, or the address for a host nobody knows */
+    char *nickname;
+    ipm_addr addr;
+    ipm_rcpt_state state;
+    bool opened;
+} ipm_rcpt;
+
+/* A message we sent, kept while recipients are pending and a while after (opened notices). */
+typedef struct ipm_sent {
+    struct ipm_sent *next;
+    uint32_t id; /* its packet number */
+    bool sealed;
+    int64_t time;
+    size_t n, open; /* recipients, and how many are still SENDING */
+    ipm_rcpt *r;
+    dg_rpc_call *wait; /* chat.send {wait: true}: answered when open reaches 0 */
+} ipm_sent;
+
+/* One resolved recipient (borrowed strings). */
+typedef struct ipm_target {
+    const char *key;
+    const char *nickname;
+    ipm_addr addr;
+    bool utf8; /* the peer showed CAPUTF8: send UTF8OPT (§1.3) */
+} ipm_target;
+
+/*
+ * Sends text (UTF-8, LF line ends, no NUL) to n targets. On error (too long
+ * for a datagram, out of memory) sends nothing, returns NULL and says why in
+ * err. The record is owned by the state.
+ */
+ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
+                        bool seal, char *err, size_t errlen);
+/* {"id","sealed","time","recipients":[{"key","nickname","address","state","opened"}]} */
+json_t *messages_sent_json(const ipm_sent *s);
+
+/* chat.read: marks m opened; for a sealed message sends READMSG (§4.4). */
+void messages_open(ipm_state *st, ipm_msg *m);
+
+void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
+void messages_on_recvmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
+void messages_on_readmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
+void messages_on_ansreadmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
+/* GETINFO -> SENDINFO, GETABSENCEINFO -> SENDABSENCEINFO (§4.6). */
+void messages_on_query(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
+
+/* At stop: answers waiting chat.send calls and frees the records. */
+void messages_free(ipm_state *st);
+
+#endif

@@ -1,0 +1,220 @@
+#include "presence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry.h"
+#include "net.h"
+#include "rx.h"
+#include "tx.h"
+
+void presence_round(ipm_state *st, uint32_t mode)
+{
+    char buf[IPM_TX_MAX];
+    size_t len;
+    /* Broadcast commands never carry UTF8OPT (§1.3): tx_entry adds only status bits. */
+    if (tx_entry(st, mode, 0, buf, sizeof buf, &len) != 0)
+        return;
+    ipm_addr_list targets = {0};
+    net_entry_targets(st, &targets);
+    for (size_t i = 0; i < targets.n; i++)
+        net_send(st, targets.v[i], buf, len);
+    st->api->log(st->ctx, DG_LOG_DEBUG, "%s sent to %zu targets", ipmsg_command_name(mode),
+                 targets.n);
+    ipm_addrlist_free(&targets);
+}
+
+static void on_entry_timer(dg_ctx *ctx, dg_timer *timer, void *user)
+{
+    presence_round(user, IPMSG_BR_ENTRY);
+}
+
+static void on_announce_timer(dg_ctx *ctx, dg_timer *timer, void *user)
+{
+    presence_round(user, IPMSG_BR_ENTRY);
+}
+
+void presence_rearm(ipm_state *st)
+{
+    if (st->announce_timer)
+        st->api->timer_cancel(st->ctx, st->announce_timer);
+    st->announce_timer = NULL;
+    uint64_t every = (uint64_t)st->cfg.announce_interval_s * 1000u;
+    if (every)
+        st->announce_timer = st->api->timer_add(st->ctx, every, every, on_announce_timer, st, NULL);
+}
+
+int presence_start(ipm_state *st)
+{
+    presence_round(st, IPMSG_NOOPERATION);
+    if (!st->api->timer_add(st->ctx, IPM_ENTRY_DELAY_MS, 0, on_entry_timer, st, NULL))
+        return -1;
+    presence_rearm(st);
+    return 0;
+}
+
+void presence_publish(ipm_state *st, const ipm_user *u, const char *change, const char *moved_from)
+{
+    json_t *o = ipm_user_json(u);
+    if (!o)
+        return;
+    json_object_set_new(o, "change", json_string(change));
+    if (moved_from)
+        json_object_set_new(o, "moved_from", json_string(moved_from));
+    /* drop_oldest (docs/events.md): never DG_EAGAIN, a lagging reader resyncs with users.list. */
+    st->api->publish(st->ctx, "presence.changed", o);
+}
+
+/* ---- ANSENTRY after a random delay (§4.1 step 3) ---- */
+
+typedef struct answer {
+    ipm_state *st;
+    ipm_addr to;
+    bool utf8;
+} answer;
+
+static void on_answer(dg_ctx *ctx, dg_timer *timer, void *user)
+{
+    answer *a = user;
+    char buf[IPM_TX_MAX];
+    size_t len;
+    /* Windows answers a CAPUTF8 entry with ANSENTRY|UTF8OPT (§1.3). */
+    if (tx_entry(a->st, IPMSG_ANSENTRY, a->utf8 ? IPMSG_UTF8OPT : 0, buf, sizeof buf, &len) == 0)
+        net_send(a->st, a->to, buf, len);
+}
+
+/* Windows' jitter: 0-1023 ms below 50 known hosts, 0-2047 below 300, else 0-4095 ms. */
+static uint32_t answer_delay_ms(size_t known)
+{
+    uint32_t span = known < 50 ? 1024 : known < 300 ? 2048 : 4096;
+    return arc4random_uniform(span);
+}
+
+static void schedule_answer(ipm_state *st, ipm_addr to, bool utf8)
+{
+    answer *a = malloc(sizeof *a);
+    if (!a)
+        return;
+    *a = (answer){st, to, utf8};
+    /* One-shot: the host frees a after it fires, or at stop if it never did. */
+    if (!st->api->timer_add(st->ctx, answer_delay_ms(st->users.n), 0, on_answer, a, free))
+        free(a);
+}
+
+/* ---- incoming entries ---- */
+
+static ipm_presence presence_of(uint32_t mode, uint32_t opts)
+{
+    if (mode == IPMSG_BR_EXIT)
+        return IPM_OFFLINE;
+    return (opts & IPMSG_ABSENCEOPT) ? IPM_ABSENT : IPM_ONLINE;
+}
+
+void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    ipmsg_entry e;
+    ipmsg_error err;
+    if (ipmsg_entry_decode(pkt, st->cs, &e, &err) != IPMSG_OK) {
+        st->stats.malformed++;
+        st->api->log(st->ctx, DG_LOG_DEBUG, "bad entry packet: %s", err.reason);
+        return;
+    }
+    ipm_user *known = ipm_users_find(&st->users, e.user, e.host);
+    if (pkt->mode == IPMSG_BR_EXIT && (!known || known->presence == IPM_OFFLINE)) {
+        ipmsg_entry_clear(&e); /* a stranger leaving: nothing to record */
+        return;
+    }
+    ipm_presence before = known ? known->presence : IPM_OFFLINE;
+    ipm_user_info info = {
+        .user = e.user,
+        .host = e.host,
+        .nickname = e.nick,
+        .group = e.group,
+        .version = e.version,
+        .uuid = e.uuid,
+        .addr = from,
+        /* A BR_EXIT carries the status too, but the peer is gone: keep its capabilities. */
+        .status = pkt->mode == IPMSG_BR_EXIT && known ? known->status : pkt->opts,
+        .presence = presence_of(pkt->mode, pkt->opts),
+    };
+    ipm_user *u = NULL;
+    char *moved_from = NULL;
+    ipm_upsert rc = ipm_users_upsert(&st->users, &info, ipm_now(), &u, &moved_from);
+    switch (rc) {
+    case IPM_UPSERT_ERROR:
+        st->api->log(st->ctx, DG_LOG_WARN, "cannot record user %s@%s", e.user, e.host);
+        break;
+    case IPM_UPSERT_NEW:
+        presence_publish(st, u, "new", NULL);
+        break;
+    case IPM_UPSERT_MOVED:
+        st->api->log(st->ctx, DG_LOG_INFO, "%s moved to %s (same identity %s)", moved_from, u->key,
+                     u->uuid);
+        presence_publish(st, u, "moved", moved_from);
+        break;
+    case IPM_UPSERT_CHANGED:
+        presence_publish(st, u, u->presence == IPM_OFFLINE ? "offline" : "updated", NULL);
+        break;
+    case IPM_UPSERT_SAME:
+        break;
+    }
+    free(moved_from);
+    if (u && pkt->mode == IPMSG_BR_ENTRY)
+        schedule_answer(st, from, u->utf8);
+    /* Just went absent: ask for the text, as the user list shows it (§4.6). */
+    if (u && u->presence == IPM_ABSENT && before != IPM_ABSENT)
+        tx_simple(st, from, IPMSG_GETABSENCEINFO | (u->utf8 ? IPMSG_UTF8OPT : 0), NULL);
+    ipmsg_entry_clear(&e);
+}
+
+void presence_on_info(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    char *user, *host, *text = NULL;
+    if (rx_names(st, pkt, &user, &host) != 0)
+        return;
+    ipm_user *u = ipm_users_find(&st->users, user, host);
+    if (u && (text = rx_text(st, pkt, pkt->extra)) != NULL) {
+        char **dst = pkt->mode == IPMSG_SENDABSENCEINFO ? &u->absence_text : &u->version;
+        if (!*dst || strcmp(*dst, text) != 0) {
+            free(*dst);
+            *dst = text;
+            text = NULL;
+            presence_publish(st, u, "updated", NULL);
+        }
+    }
+    free(text);
+    free(user);
+    free(host);
+}
+
+/* ---- our own names ---- */
+
+static int set_name(char **dst, const char *v)
+{
+    if (!v)
+        v = "";
+    if (*dst && strcmp(*dst, v) == 0)
+        return 0;
+    char *c = strdup(v);
+    if (!c)
+        return 0;
+    free(*dst);
+    *dst = c;
+    return 1;
+}
+
+int presence_set_names(ipm_state *st, const json_t *identity)
+{
+    const char *nick = json_string_value(json_object_get(identity, "nickname"));
+    const char *group = json_string_value(json_object_get(identity, "group"));
+    /* Never an empty nickname: old clients show the extra as the name. */
+    int changed = set_name(&st->nickname, nick && *nick ? nick : st->user);
+    changed |= set_name(&st->group, group);
+    return changed;
+}
+
+void presence_identity_changed(ipm_state *st, const json_t *identity)
+{
+    if (presence_set_names(st, identity))
+        presence_round(st, IPMSG_BR_ABSENCE);
+}

@@ -1,0 +1,75 @@
+/*
+ * The plugin's one state object, shared by its modules. Everything runs on
+ * the host's loop thread (plugin.h), so there are no locks.
+ */
+#ifndef DG_IPM_STATE_H
+#define DG_IPM_STATE_H
+
+#include <dengon/plugin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <dengon/chat_transport.h>
+
+#include "charset.h"
+#include "dedup.h"
+#include "inbox.h"
+#include "pktno.h"
+#include "settings.h"
+#include "users.h"
+
+/* Counters shown by RPC ipmsg.stats. */
+typedef struct ipm_stats {
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_errors;
+    uint64_t malformed;   /* did not parse (syntax, version, names) */
+    uint64_t oversize;    /* longer than the 32 KiB Windows limit (§1.1) */
+    uint64_t unknown;     /* parsed, but a command we do not know */
+    uint64_t unsupported; /* known but not handled here: v4 IPDict, member master, iptux private */
+    uint64_t own;         /* our own broadcasts coming back */
+    uint64_t duplicates;  /* repeated SENDMSG/READMSG (§1.2) */
+    uint64_t acks_sent;   /* RECVMSG */
+    uint64_t retries;     /* resent SENDMSG/READMSG */
+    uint64_t delivered, failed, opened;
+    uint64_t received;        /* messages put in the inbox */
+    uint64_t events_deferred; /* publishes that had to wait for a full subscriber queue */
+} ipm_stats;
+
+struct ipm_pending;
+struct ipm_sent;
+struct ipm_evq;
+
+typedef struct ipm_state {
+    dg_ctx *ctx;
+    const dg_host_api *api;
+    ipm_settings cfg;
+    ipmsg_charset *cs;
+
+    int fd; /* UDP socket; owned by the host through io */
+    dg_io *io;
+
+    /* Who we are on the wire (':' already replaced, never empty, §1.2). */
+    char *user, *host, *key;
+    char *nickname, *group;
+    char uuid[37];
+    char version[64]; /* SENDINFO text */
+
+    ipmsg_pktno pktno;   /* packet numbers (§1.2) */
+    ipmsg_pktno msg_ids; /* local inbox ids */
+
+    ipm_users users;
+    ipm_dedup dedup;
+    ipm_inbox inbox;
+    struct ipm_pending *pending; /* packets waiting for an ack (outbox.h) */
+    struct ipm_sent *sent;       /* sent messages and their recipients (sent.h) */
+    struct ipm_evq *evq;         /* events waiting for room on the bus (evq.h) */
+
+    dg_chat_transport_v1 transport; /* the service table: valid until stop */
+    dg_timer *announce_timer;
+    bool exit_sent;
+    ipm_stats stats;
+} ipm_state;
+
+/* Unix seconds. */
+int64_t ipm_now(void);
+
+#endif

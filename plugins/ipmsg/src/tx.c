@@ -1,0 +1,79 @@
+#include "tx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "entry.h"
+#include "net.h"
+#include "packet.h"
+
+int tx_build(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
+             size_t extra_len, char *out, size_t cap, size_t *len)
+{
+    ipmsg_build_in in = {
+        .packet_no = packet_no,
+        .command = command,
+        .user = ipmsg_text(st->user),
+        .host = ipmsg_text(st->host),
+        .extra = {extra ? extra : "", extra ? extra_len : 0, IPMSG_PART_TEXT},
+    };
+    ipmsg_error err;
+    int rc = ipmsg_build(&in, st->cs, out, cap, len, &err);
+    if (rc != IPMSG_OK && rc != IPMSG_E_NOSPACE)
+        st->api->log(st->ctx, DG_LOG_WARN, "cannot build %s packet: %s",
+                     ipmsg_command_name(command) ? ipmsg_command_name(command) : "?",
+                     err.reason ? err.reason : ipmsg_status_str(rc));
+    return rc == IPMSG_OK ? 0 : -1;
+}
+
+uint32_t tx_simple(ipm_state *st, ipm_addr to, uint32_t command, const char *extra)
+{
+    char buf[IPM_TX_MAX];
+    size_t len;
+    uint32_t no = ipmsg_pktno_next_now(&st->pktno);
+    if (tx_build(st, no, command, extra, extra ? strlen(extra) : 0, buf, sizeof buf, &len) != 0)
+        return 0;
+    net_send(st, to, buf, len);
+    return no;
+}
+
+uint32_t tx_number(ipm_state *st, ipm_addr to, uint32_t command, uint32_t number)
+{
+    char extra[16];
+    snprintf(extra, sizeof extra, "%u", (unsigned)number);
+    return tx_simple(st, to, command, extra);
+}
+
+uint32_t tx_status(const ipm_state *st)
+{
+    /* Only what is implemented (issue 3, §10): no FILEATTACHOPT until files,
+     * no ENCRYPTOPT until crypto, never CAPIPDICTOPT (§7). */
+    uint32_t s = IPMSG_CAPUTF8OPT;
+    if (st->cfg.absent)
+        s |= IPMSG_ABSENCEOPT;
+    if (st->cfg.dialup)
+        s |= IPMSG_DIALUPOPT;
+    return s;
+}
+
+int tx_entry(ipm_state *st, uint32_t mode, uint32_t extra_opts, char *out, size_t cap, size_t *len)
+{
+    ipmsg_entry_msg m = {
+        .packet_no = ipmsg_pktno_next_now(&st->pktno),
+        .command = mode | tx_status(st) | extra_opts,
+        .user = st->user,
+        .host = st->host,
+        .nick = st->nickname,
+        .group = st->group,
+        .names_block = true,
+        .uuid = st->uuid[0] ? st->uuid : NULL,
+    };
+    ipmsg_error err;
+    int rc = ipmsg_entry_build(&m, st->cs, out, cap, len, &err);
+    if (rc != IPMSG_OK) {
+        st->api->log(st->ctx, DG_LOG_WARN, "cannot build entry packet: %s",
+                     err.reason ? err.reason : ipmsg_status_str(rc));
+        return -1;
+    }
+    return 0;
+}

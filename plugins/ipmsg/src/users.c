@@ -1,0 +1,268 @@
+#include "users.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ipmsg_proto.h"
+
+const char *ipm_presence_name(ipm_presence p)
+{
+    switch (p) {
+    case IPM_ONLINE:
+        return "online";
+    case IPM_ABSENT:
+        return "absent";
+    case IPM_OFFLINE:
+        return "offline";
+    }
+    return "unknown";
+}
+
+void ipm_users_init(ipm_users *t)
+{
+    memset(t, 0, sizeof(*t));
+}
+
+static void user_free(ipm_user *u)
+{
+    if (!u)
+        return;
+    free(u->user);
+    free(u->host);
+    free(u->key);
+    free(u->nickname);
+    free(u->group);
+    free(u->version);
+    free(u->absence_text);
+    free(u);
+}
+
+void ipm_users_free(ipm_users *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        user_free(t->v[i]);
+    free(t->v);
+    ipm_users_init(t);
+}
+
+ipm_user *ipm_users_find(const ipm_users *t, const char *user, const char *host)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i]->user, user) == 0 && strcasecmp(t->v[i]->host, host) == 0)
+            return t->v[i];
+    return NULL;
+}
+
+ipm_user *ipm_users_find_key(const ipm_users *t, const char *key)
+{
+    const char *at = key ? strrchr(key, '@') : NULL;
+    if (!at || at == key || !at[1])
+        return NULL;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->v[i]->key, key) == 0)
+            return t->v[i];
+    return NULL;
+}
+
+ipm_user *ipm_users_find_addr(const ipm_users *t, ipm_addr addr)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (ipm_addr_eq(t->v[i]->addr, addr))
+            return t->v[i];
+    return NULL;
+}
+
+ipm_user *ipm_users_find_uuid(const ipm_users *t, const char *uuid)
+{
+    if (!uuid || !*uuid)
+        return NULL;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i]->uuid, uuid) == 0)
+            return t->v[i];
+    return NULL;
+}
+
+void ipm_users_remove(ipm_users *t, ipm_user *u)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->v[i] == u) {
+            memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
+            t->n--;
+            user_free(u);
+            return;
+        }
+    }
+}
+
+/* Replaces *dst by a copy of src (NULL -> ""); 1 when the text changed, -1 on OOM. */
+static int set_str(char **dst, const char *src)
+{
+    if (!src)
+        src = "";
+    if (*dst && strcmp(*dst, src) == 0)
+        return 0;
+    char *c = strdup(src);
+    if (!c)
+        return -1;
+    free(*dst);
+    *dst = c;
+    return 1;
+}
+
+static ipm_user *user_new(const ipm_user_info *in)
+{
+    ipm_user *u = calloc(1, sizeof(*u));
+    if (!u)
+        return NULL;
+    size_t klen = strlen(in->user) + 1 + strlen(in->host) + 1;
+    u->user = strdup(in->user);
+    u->host = strdup(in->host);
+    u->key = malloc(klen);
+    if (!u->user || !u->host || !u->key) {
+        user_free(u);
+        return NULL;
+    }
+    snprintf(u->key, klen, "%s@%s", in->user, in->host);
+    return u;
+}
+
+/* Copies what the entry says into u; returns whether something visible changed. */
+static int apply(ipm_user *u, const ipm_user_info *in)
+{
+    int nick = set_str(&u->nickname, in->nickname);
+    int group = set_str(&u->group, in->group);
+    int version = in->version ? set_str(&u->version, in->version) : 0;
+    if (nick < 0 || group < 0 || version < 0)
+        return -1;
+    int changed = nick | group;
+    if (!ipm_addr_eq(u->addr, in->addr) || u->presence != in->presence)
+        changed = 1;
+    bool utf8 = (in->status & IPMSG_CAPUTF8OPT) != 0;
+    if (utf8 != u->utf8)
+        changed = 1;
+    u->addr = in->addr;
+    u->presence = in->presence;
+    u->status = in->status;
+    u->utf8 = utf8;
+    if (in->presence != IPM_ABSENT) {
+        free(u->absence_text);
+        u->absence_text = NULL;
+    }
+    if (in->uuid && *in->uuid && strcmp(u->uuid, in->uuid) != 0) {
+        snprintf(u->uuid, sizeof(u->uuid), "%s", in->uuid);
+        changed = 1;
+    }
+    return changed;
+}
+
+static int push(ipm_users *t, ipm_user *u)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        ipm_user **v = realloc(t->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = u;
+    return 0;
+}
+
+ipm_upsert ipm_users_upsert(ipm_users *t, const ipm_user_info *in, int64_t now, ipm_user **out,
+                            char **moved_from)
+{
+    if (out)
+        *out = NULL;
+    if (moved_from)
+        *moved_from = NULL;
+    if (!in || !in->user || !in->host || !*in->user || !*in->host)
+        return IPM_UPSERT_ERROR;
+
+    ipm_user *u = ipm_users_find(t, in->user, in->host);
+    if (u) {
+        int changed = apply(u, in);
+        if (changed < 0)
+            return IPM_UPSERT_ERROR;
+        u->last_seen = now;
+        if (out)
+            *out = u;
+        return changed ? IPM_UPSERT_CHANGED : IPM_UPSERT_SAME;
+    }
+
+    u = user_new(in);
+    if (!u || apply(u, in) < 0 || push(t, u) != 0) {
+        user_free(u);
+        return IPM_UPSERT_ERROR;
+    }
+    u->first_seen = u->last_seen = now;
+    if (out)
+        *out = u;
+
+    /* The same identity under another key: the person moved to this PC. */
+    ipm_user *old = NULL;
+    for (size_t i = 0; in->uuid && *in->uuid && i < t->n; i++)
+        if (t->v[i] != u && strcmp(t->v[i]->uuid, in->uuid) == 0)
+            old = t->v[i];
+    if (!old)
+        return IPM_UPSERT_NEW;
+    u->first_seen = old->first_seen;
+    if (moved_from)
+        *moved_from = strdup(old->key);
+    ipm_users_remove(t, old);
+    return IPM_UPSERT_MOVED;
+}
+
+static int cmp_text(const char *a, const char *b)
+{
+    return strcasecmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_display(const void *pa, const void *pb)
+{
+    const ipm_user *a = *(ipm_user *const *)pa, *b = *(ipm_user *const *)pb;
+    int c;
+    if ((c = cmp_text(a->group, b->group)) != 0)
+        return c;
+    if ((c = cmp_text(a->nickname, b->nickname)) != 0)
+        return c;
+    if (a->addr.ip != b->addr.ip)
+        return a->addr.ip < b->addr.ip ? -1 : 1;
+    if (a->addr.port != b->addr.port)
+        return a->addr.port < b->addr.port ? -1 : 1;
+    return cmp_text(a->key, b->key);
+}
+
+ipm_user **ipm_users_sorted(const ipm_users *t)
+{
+    if (t->n == 0)
+        return NULL;
+    ipm_user **v = malloc(t->n * sizeof(*v));
+    if (!v)
+        return NULL;
+    memcpy(v, t->v, t->n * sizeof(*v));
+    qsort(v, t->n, sizeof(*v), cmp_display);
+    return v;
+}
+
+json_t *ipm_user_json(const ipm_user *u)
+{
+    char addr[IPM_ADDR_TEXT];
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "key", u->key, "user",
+                  u->user, "host", u->host, "nickname", u->nickname ? u->nickname : "", "group",
+                  u->group ? u->group : "", "address", ipm_addr_format(u->addr, addr), "status",
+                  ipm_presence_name(u->presence), "utf8", u->utf8, "first_seen",
+                  (json_int_t)u->first_seen, "last_seen", (json_int_t)u->last_seen);
+    if (!o)
+        return NULL;
+    if (u->uuid[0])
+        json_object_set_new(o, "uuid", json_string(u->uuid));
+    if (u->version)
+        json_object_set_new(o, "version", json_string(u->version));
+    if (u->absence_text)
+        json_object_set_new(o, "absence", json_string(u->absence_text));
+    return o;
+}
