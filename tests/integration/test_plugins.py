@@ -141,7 +141,7 @@ class Corpus(DaemonTestCase):
 
     def test_crash_in_start_is_quarantined_until_enabled(self):
         d = self.corpus_daemon()
-        crash_dir = os.path.join(d.home, "data", "plugins", "start-crashes")
+        crash_dir = os.path.join(d.home, "data", "plugin-data", "start-crashes")
         os.makedirs(crash_dir, mode=0o700)
         crash = os.path.join(crash_dir, "crash")
         open(crash, "w").close()

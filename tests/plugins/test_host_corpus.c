@@ -335,7 +335,7 @@ static void good_plugin_works(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "api_size")), sizeof(dg_host_api));
     const char *dd = json_string_value(json_object_get(r, "data_dir"));
     char want[256];
-    snprintf(want, sizeof(want), "%s/plugins/testgood", f->data);
+    snprintf(want, sizeof(want), "%s/plugin-data/testgood", f->data);
     assert_string_equal(dd, want);
     struct stat st;
     assert_int_equal(stat(dd, &st), 0);
@@ -606,9 +606,9 @@ static void crash_in_start_quarantines(void **state)
 {
     fx *f = *state;
     char dir[256], crash[300], qdir[256];
-    snprintf(dir, sizeof(dir), "%s/plugins", f->data);
+    snprintf(dir, sizeof(dir), "%s/plugin-data", f->data);
     assert_int_equal(mkdir(dir, 0700), 0);
-    snprintf(dir, sizeof(dir), "%s/plugins/start-crashes", f->data);
+    snprintf(dir, sizeof(dir), "%s/plugin-data/start-crashes", f->data);
     snprintf(crash, sizeof(crash), "%s/crash", dir);
     snprintf(qdir, sizeof(qdir), "%s/state/plugins", f->data);
     assert_int_equal(mkdir(dir, 0700), 0);

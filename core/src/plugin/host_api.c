@@ -180,8 +180,8 @@ static const char *api_data_dir(dg_ctx *ctx)
         return NULL;
     if (ctx->data_dir)
         return ctx->data_dir;
-    /* Under data/plugins/ so no plugin id can collide with the core's own files. */
-    char *plugins = dg_path_join(ctx->host->data_dir, "plugins");
+    /* Under data/plugin-data/: no id can collide with core files or the XDG user plugin dir. */
+    char *plugins = dg_path_join(ctx->host->data_dir, "plugin-data");
     char *dir = plugins ? dg_path_join(plugins, ctx->id) : NULL;
     free(plugins);
     if (!dir)

@@ -222,7 +222,7 @@ typedef struct dg_host_api {
     const json_t *(*identity)(dg_ctx *ctx);
 
     /*
-     * Absolute path of this plugin's own data folder (home/data/plugins/<id>),
+     * Absolute path of this plugin's own data folder (home/data/plugin-data/<id>),
      * created 0700 on first call. Borrowed, valid until the plugin stops.
      */
     const char *(*data_dir)(dg_ctx *ctx);
