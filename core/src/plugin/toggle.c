@@ -97,8 +97,14 @@ static int in_set(const dg_plugin_rec *p, void *user)
     return ((const char *)user)[p->index];
 }
 
-int dg_plugin_host_enable(dg_plugin_host *host, const char *id, const char *user_file, char **msg)
+/*
+ * The shared first half of enable/disable: find the plugin and persist the
+ * user's choice. Returns DG_OK with *out set, or an error with *msg set.
+ */
+static int find_and_persist(dg_plugin_host *host, const char *id, int enable, const char *user_file,
+                            char **msg, dg_plugin_rec **out)
 {
+    const char *verb = enable ? "enable" : "disable";
     if (msg)
         *msg = NULL;
     if (!host || !id)
@@ -110,20 +116,27 @@ int dg_plugin_host_enable(dg_plugin_host *host, const char *id, const char *user
         return DG_ENOENT;
     }
     if (!p->m) {
-        set_msg(msg, "%s: cannot enable: invalid manifest: %s", id, p->reason ? p->reason : "?");
+        set_msg(msg, "%s: cannot %s: invalid manifest: %s", id, verb, p->reason ? p->reason : "?");
         return DG_ERR;
     }
     char *err = NULL;
     /* busy: config-change callbacks fired by persist must not reevaluate under us. */
     host->busy++;
-    int rc = persist(host, p, 1, user_file, &err);
+    int rc = persist(host, p, enable, user_file, &err);
     host->busy--;
-    if (rc != DG_OK) {
-        set_msg(msg, "%s: cannot enable: %s", id, err ? err : dg_plugin_status_name(rc));
-        free(err);
-        return rc;
-    }
+    if (rc != DG_OK)
+        set_msg(msg, "%s: cannot %s: %s", id, verb, err ? err : dg_plugin_status_name(rc));
     free(err);
+    *out = p;
+    return rc;
+}
+
+int dg_plugin_host_enable(dg_plugin_host *host, const char *id, const char *user_file, char **msg)
+{
+    dg_plugin_rec *p = NULL;
+    int rc = find_and_persist(host, id, 1, user_file, msg, &p);
+    if (rc != DG_OK)
+        return rc;
     if (host->data_dir && dg_sentinel_clear(host->data_dir, p->id) != 0)
         dg_log(DG_LOG_WARN, "plugin", "%s: cannot remove quarantine file", p->id);
     if (p->state == DG_PLUGIN_ACTIVE) {
@@ -164,30 +177,10 @@ int dg_plugin_host_enable(dg_plugin_host *host, const char *id, const char *user
 
 int dg_plugin_host_disable(dg_plugin_host *host, const char *id, const char *user_file, char **msg)
 {
-    if (msg)
-        *msg = NULL;
-    if (!host || !id)
-        return DG_EINVAL;
-    dg_host_assert_loop_thread(host);
-    dg_plugin_rec *p = dg_host_find(host, id);
-    if (!p) {
-        set_msg(msg, "no plugin '%s'", id);
-        return DG_ENOENT;
-    }
-    if (!p->m) {
-        set_msg(msg, "%s: cannot disable: invalid manifest: %s", id, p->reason ? p->reason : "?");
-        return DG_ERR;
-    }
-    char *err = NULL;
-    host->busy++;
-    int rc = persist(host, p, 0, user_file, &err);
-    host->busy--;
-    if (rc != DG_OK) {
-        set_msg(msg, "%s: cannot disable: %s", id, err ? err : dg_plugin_status_name(rc));
-        free(err);
+    dg_plugin_rec *p = NULL;
+    int rc = find_and_persist(host, id, 0, user_file, msg, &p);
+    if (rc != DG_OK)
         return rc;
-    }
-    free(err);
     char why[DG_REASON_MAX] = "disabled by config";
     dg_host_config_enabled(host, p, why, sizeof(why));
     host->busy++;
