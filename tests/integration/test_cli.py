@@ -7,7 +7,8 @@ import unittest
 from dgtest import DENGON, SLOW, DaemonTestCase
 
 COMMANDS = [["status"], ["whoami"], ["plugins"], ["plugin", "enable"], ["plugin", "disable"],
-            ["config", "get"], ["config", "set"], ["config", "list"], ["call"]]
+            ["config", "get"], ["config", "set"], ["config", "list"], ["call"],
+            ["users"], ["send"], ["inbox"], ["read"]]
 
 
 class NotRunning(DaemonTestCase):

@@ -17,12 +17,22 @@ typedef struct cli_command cli_command;
 /*
  * Builds the request from the command's positional arguments: *method
  * (borrowed; usually cmd->method) and *params (new, or NULL for none).
+ * flags: bit i set when the command option cmd->flags[i] was given.
  * Returns 0, or -1 with a one-line usage message in err.
  */
-typedef int (*cli_build_fn)(const cli_command *cmd, int argc, char **argv, const char **method,
-                            json_t **params, char *err, size_t err_len);
-/* Prints a successful result for humans. argv: the command's positional arguments. */
-typedef void (*cli_print_fn)(const cli_command *cmd, int argc, char **argv, const json_t *result);
+typedef int (*cli_build_fn)(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                            const char **method, json_t **params, char *err, size_t err_len);
+/*
+ * Prints a successful result for humans. argv: the command's positional
+ * arguments; flags: as for cli_build_fn.
+ */
+typedef void (*cli_print_fn)(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                             const json_t *result);
+/*
+ * Exit status of a successful call, in both output modes, when success of
+ * the call is not success of the command (send: every recipient failed).
+ */
+typedef int (*cli_status_fn)(const json_t *result);
 
 struct cli_command {
     const char *name;    /* command words, space-separated: "plugin enable" */
@@ -32,14 +42,22 @@ struct cli_command {
     const char *method;  /* RPC method, or NULL when build picks it */
     /* Positional arguments sent as string params, in order (default builder). */
     const char *params[4];
+    /* Params of a custom builder for the help's "Calls METHOD with ..." line, or NULL. */
+    const char *params_help;
+    /*
+     * The command's own options: long flags without values ("--seal"), which
+     * may appear anywhere before "--", like the global options.
+     */
+    const char *flags[4];
     int min_args, max_args;
-    cli_build_fn build; /* NULL: the default builder (params above) */
-    cli_print_fn print; /* NULL: the result as indented JSON */
+    cli_build_fn build;   /* NULL: the default builder (params above) */
+    cli_print_fn print;   /* NULL: the result as indented JSON */
+    cli_status_fn status; /* NULL: exit 0 whenever the call succeeded */
 };
 
 /* The default builder: positional arguments become string params named by cmd->params. */
-int cli_build_strings(const cli_command *cmd, int argc, char **argv, const char **method,
-                      json_t **params, char *err, size_t err_len);
+int cli_build_strings(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                      const char **method, json_t **params, char *err, size_t err_len);
 
 /* The command table (commands.c), terminated by an entry with name NULL. */
 const cli_command *cli_commands(void);

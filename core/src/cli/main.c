@@ -6,9 +6,9 @@
  */
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "util/home.h"
 #include "cli/print.h"
 #include "cli/table.h"
+#include "util/home.h"
 
 #include <locale.h>
 #include <math.h>
@@ -28,6 +28,9 @@ typedef struct options {
     int help;
     int version;
     double timeout;
+    /* Command options ("--seal") seen before "--", checked once the command is known. */
+    const char **flags;
+    int nflags;
 } options;
 
 /* ---- help ---- */
@@ -40,11 +43,34 @@ static size_t word_count(const char *name)
     return n;
 }
 
+/* "send [--seal] TO... MESSAGE": the command's words, its options, its arguments. */
+static void synopsis(const cli_command *c, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "%s", c->name);
+    for (int i = 0; i < 4 && c->flags[i] && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, " [%s]", c->flags[i]);
+    if (c->args[0] && used < len)
+        snprintf(buf + used, len - used, " %s", c->args);
+}
+
+/* Width of the synopsis column of the overview: the longest one. */
+static int synopsis_width(void)
+{
+    size_t width = 22;
+    for (const cli_command *c = cli_commands(); c->name; c++) {
+        char buf[128];
+        synopsis(c, buf, sizeof buf);
+        if (strlen(buf) > width)
+            width = strlen(buf);
+    }
+    return (int)width;
+}
+
 static void print_command_line(const cli_command *c, FILE *out)
 {
-    char synopsis[64];
-    snprintf(synopsis, sizeof synopsis, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
-    fprintf(out, "  %-22s  %s\n", synopsis, c->summary);
+    char buf[128];
+    synopsis(c, buf, sizeof buf);
+    fprintf(out, "  %-*s  %s\n", synopsis_width(), buf, c->summary);
 }
 
 static void usage_overview(FILE *out)
@@ -68,16 +94,24 @@ static void usage_overview(FILE *out)
           "  -h, --help      show this help; 'dengon COMMAND --help' shows a command's\n"
           "  --version       show the version\n"
           "\n"
-          "Options may appear anywhere; '--' ends them.\n"
+          "Options, also a command's own (like send --seal), may appear anywhere;\n"
+          "'--' ends them.\n"
           "Exit status: 0 ok, 1 failed, 2 usage error, 3 daemon not running.\n",
           out);
 }
 
 static void usage_command(const cli_command *c, FILE *out)
 {
-    fprintf(out, "Usage: dengon [OPTIONS] %s%s%s\n\n%s\n\n", c->name, c->args[0] ? " " : "",
-            c->args, c->help);
-    if (c->method) {
+    char buf[128];
+    synopsis(c, buf, sizeof buf);
+    fprintf(out, "Usage: dengon [OPTIONS] %s\n\n%s\n\n", buf, c->help);
+    if (c->method && c->params_help) {
+        /* Long params descriptions push the --json note to a line of its own. */
+        int len = fprintf(out, "Calls %s with %s;", c->method, c->params_help);
+        fputs(len > 46 ? "\nwith --json prints its raw result.\n"
+                       : " with --json prints its raw result.\n",
+              out);
+    } else if (c->method) {
         /* "Calls config.set with {"key": KEY, "value": VALUE}": params named by the synopsis. */
         fprintf(out, "Calls %s", c->method);
         const char *arg = c->args;
@@ -163,9 +197,20 @@ static int parse_timeout(const char *text, double *out)
     return 0;
 }
 
+/* Is a one of the options of some command ("--seal")? */
+static int is_command_flag(const char *a)
+{
+    for (const cli_command *c = cli_commands(); c->name; c++)
+        for (int i = 0; i < 4 && c->flags[i]; i++)
+            if (strcmp(a, c->flags[i]) == 0)
+                return 1;
+    return 0;
+}
+
 /*
- * Splits argv into options and positional arguments. Returns -1 after
- * reporting a usage error (*status set), else 0.
+ * Splits argv into options and positional arguments; command options go to
+ * o->flags (room for argc). Returns -1 after reporting a usage error
+ * (*status set), else 0.
  */
 static int parse_args(int argc, char **argv, options *o, char **pos, int *npos, int *status)
 {
@@ -198,6 +243,10 @@ static int parse_args(int argc, char **argv, options *o, char **pos, int *npos, 
                     value = a[n] == '=' ? a + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
                     break;
                 }
+            }
+            if (which == 3 && is_command_flag(a)) {
+                o->flags[o->nflags++] = a;
+                continue;
             }
             if (which == 3) {
                 *status = usage_error(o, NULL, "unknown option '%s'", a);
@@ -269,6 +318,26 @@ static void group_members(const char *group, char *buf, size_t len)
                                      c->name + glen + 1);
 }
 
+/*
+ * The bits of the command options given (bit i: cmd->flags[i]); -1 after
+ * reporting an option the command does not take.
+ */
+static int command_flags(const options *o, const cli_command *cmd, unsigned *bits, int *status)
+{
+    *bits = 0;
+    for (int k = 0; k < o->nflags; k++) {
+        int i = 0;
+        while (i < 4 && cmd->flags[i] && strcmp(o->flags[k], cmd->flags[i]) != 0)
+            i++;
+        if (i == 4 || !cmd->flags[i]) {
+            *status = usage_error(o, cmd->name, "'%s' has no option '%s'", cmd->name, o->flags[k]);
+            return -1;
+        }
+        *bits |= 1u << i;
+    }
+    return 0;
+}
+
 /* ---- running a command ---- */
 
 /* The daemon's socket, resolved by the same code dengond uses (util/home.c). */
@@ -286,13 +355,13 @@ static char *control_socket_path(const char *explicit_home)
     return path;
 }
 
-static int run(const options *o, const cli_command *cmd, int argc, char **argv)
+static int run(const options *o, const cli_command *cmd, int argc, char **argv, unsigned flags)
 {
     const char *method = NULL;
     json_t *params = NULL;
     char err[512];
     cli_build_fn build = cmd->build ? cmd->build : cli_build_strings;
-    if (build(cmd, argc, argv, &method, &params, err, sizeof err) != 0)
+    if (build(cmd, argc, argv, flags, &method, &params, err, sizeof err) != 0)
         return usage_error(o, cmd->name, "%s", err);
 
     char *socket_path = o->socket ? strdup(o->socket) : control_socket_path(o->home);
@@ -312,8 +381,10 @@ static int run(const options *o, const cli_command *cmd, int argc, char **argv)
         puts(text ? text : "null");
         free(text);
     } else {
-        (cmd->print ? cmd->print : cli_print_json)(cmd, argc, argv, result);
+        (cmd->print ? cmd->print : cli_print_json)(cmd, argc, argv, flags, result);
     }
+    if (status == CLI_EXIT_OK && cmd->status)
+        status = cmd->status(result);
     json_decref(result);
     json_decref(error);
     if (fflush(stdout) != 0 && status == CLI_EXIT_OK)
@@ -332,8 +403,11 @@ int main(int argc, char **argv)
             o.json = 1;
 
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    o.flags = calloc((size_t)argc + 1, sizeof *o.flags);
     int npos = 0, status = CLI_EXIT_OK;
-    if (!pos) {
+    if (!pos || !o.flags) {
+        free(pos);
+        free(o.flags);
         fputs("dengon: out of memory\n", stderr);
         return CLI_EXIT_FAIL;
     }
@@ -377,20 +451,25 @@ int main(int argc, char **argv)
         }
         goto out;
     }
+    unsigned flags = 0;
+    if (command_flags(&o, cmd, &flags, &status) != 0)
+        goto out;
     if (o.help) {
         usage_command(cmd, stdout);
         goto out;
     }
     int nargs = npos - words;
     if (nargs < cmd->min_args || nargs > cmd->max_args) {
-        status =
-            usage_error(&o, cmd->name, "'%s' %s (usage: dengon %s%s%s)", cmd->name,
-                        nargs < cmd->min_args ? "needs more arguments" : "takes fewer arguments",
-                        cmd->name, cmd->args[0] ? " " : "", cmd->args);
+        char buf[128];
+        synopsis(cmd, buf, sizeof buf);
+        status = usage_error(
+            &o, cmd->name, "'%s' %s (usage: dengon %s)", cmd->name,
+            nargs < cmd->min_args ? "needs more arguments" : "takes fewer arguments", buf);
         goto out;
     }
-    status = run(&o, cmd, nargs, cmd_pos + words);
+    status = run(&o, cmd, nargs, cmd_pos + words, flags);
 out:
     free(pos);
+    free(o.flags);
     return status;
 }

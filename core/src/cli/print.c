@@ -118,14 +118,16 @@ static const char *config_flags(const json_t *entry, char *buf, size_t len)
 
 /* ---- printers ---- */
 
-void cli_print_json(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_json(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                    const json_t *result)
 {
     char *text = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
     puts(text ? text : "null");
     free(text);
 }
 
-void cli_print_status(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_status(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                      const json_t *result)
 {
     static const char *const head[] = {"version", "pid",     "uptime_ms", "home",
                                        "socket",  "profile", NULL};
@@ -134,7 +136,7 @@ void cli_print_status(const cli_command *cmd, int argc, char **argv, const json_
                                         "profile", "plugins", "bus",       "control", NULL};
     cli_table *kv = json_is_object(result) ? kv_new() : NULL;
     if (!kv) {
-        cli_print_json(cmd, argc, argv, result);
+        cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
     for (size_t i = 0; head[i]; i++) {
@@ -161,13 +163,14 @@ void cli_print_status(const cli_command *cmd, int argc, char **argv, const json_
     kv_print(kv);
 }
 
-void cli_print_whoami(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_whoami(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                      const json_t *result)
 {
     static const char *const known[] = {"nickname", "user",      "host",   "group", "lan_key",
                                         "uuid",     "cloud_key", "tenant", NULL};
     cli_table *kv = json_is_object(result) ? kv_new() : NULL;
     if (!kv) {
-        cli_print_json(cmd, argc, argv, result);
+        cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
     for (size_t i = 0; known[i]; i++) {
@@ -179,10 +182,11 @@ void cli_print_whoami(const cli_command *cmd, int argc, char **argv, const json_
     kv_print(kv);
 }
 
-void cli_print_plugins(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_plugins(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                       const json_t *result)
 {
     if (!json_is_array(result)) {
-        cli_print_json(cmd, argc, argv, result);
+        cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
     if (json_array_size(result) == 0) {
@@ -209,7 +213,8 @@ void cli_print_plugins(const cli_command *cmd, int argc, char **argv, const json
     cli_table_free(t);
 }
 
-void cli_print_plugin_action(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_plugin_action(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                             const json_t *result)
 {
     const char *msg =
         json_is_string(result) ? json_string_value(result) : str_field(result, "message");
@@ -224,10 +229,11 @@ void cli_print_plugin_action(const cli_command *cmd, int argc, char **argv, cons
     free(safe);
 }
 
-void cli_print_config_get(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_config_get(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                          const json_t *result)
 {
     if (!json_is_object(result)) {
-        cli_print_json(cmd, argc, argv, result);
+        cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
     const char *key = str_field(result, "key");
@@ -270,7 +276,8 @@ void cli_print_config_get(const cli_command *cmd, int argc, char **argv, const j
     free(details);
 }
 
-void cli_print_config_set(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_config_set(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                          const json_t *result)
 {
     const char *msg = str_field(result, "message");
     const char *how = str_field(result, "result");
@@ -283,10 +290,11 @@ void cli_print_config_set(const cli_command *cmd, int argc, char **argv, const j
     free(safe);
 }
 
-void cli_print_config_list(const cli_command *cmd, int argc, char **argv, const json_t *result)
+void cli_print_config_list(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                           const json_t *result)
 {
     if (!json_is_array(result)) {
-        cli_print_json(cmd, argc, argv, result);
+        cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
     static const char *const headers[] = {"KEY", "VALUE", "SOURCE", "FLAGS"};
@@ -297,10 +305,10 @@ void cli_print_config_list(const cli_command *cmd, int argc, char **argv, const 
     json_t *e;
     json_array_foreach(result, i, e)
     {
-        char flags[32];
+        char fl[32];
         char *value = value_text(json_object_get(e, "value"));
         const char *cells[4] = {str_field(e, "key"), value ? value : "(unset)",
-                                str_field(e, "source"), config_flags(e, flags, sizeof flags)};
+                                str_field(e, "source"), config_flags(e, fl, sizeof fl)};
         cli_table_add(t, cells);
         free(value);
     }

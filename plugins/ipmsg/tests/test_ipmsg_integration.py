@@ -246,6 +246,124 @@ class TestDaemons(IpmsgTestCase):
         self.assert_clean_exit(a)
 
 
+class TestCli(IpmsgTestCase):
+    """The real `dengon` CLI (users, send, inbox, read) against two daemons."""
+
+    def cli(self, d, *args, **kw):
+        r = d.cli(*args, **kw)
+        self.assertNotIn("Sanitizer", r.err, r)
+        self.assertNotIn("runtime error", r.err, r)
+        return r
+
+    def test_chat_commands(self):
+        a = self.node("alice", "127.0.0.2", ["127.0.0.3"],
+                      ["ipmsg.retry_interval_ms=200", "ipmsg.retries=2"])
+        b = self.node("bob", "127.0.0.3", ["127.0.0.2"])
+        self.wait_user(a, "bob@test")
+        self.wait_user(b, "alice@test")
+
+        # users: a table for humans, the raw list with --json.
+        r = self.cli(a, "users")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out.splitlines()[0].split(),
+                         ["NICKNAME", "GROUP", "STATUS", "KEY", "ADDRESS"])
+        row = [line.split() for line in r.out.splitlines() if "bob@test" in line]
+        self.assertEqual(row, [["Bob", "-", "online", "bob@test", "127.0.0.3:%d" % PORT]], r)
+        r = self.cli(a, "users", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([u["key"] for u in r.json()], ["bob@test"])
+        self.assertEqual(r.json()[0]["nickname"], "Bob")
+        self.assertIn("bob@test", self.cli(a, "users", "--all").out)
+
+        # send to a nickname: acknowledged, exit 0; arrives whole.
+        r = self.cli(a, "send", "Bob", JAPANESE)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out, "delivered to Bob (bob@test)\n")
+        wait_until(lambda: JAPANESE in [m.get("text") for m in self.inbox(b)], what="CLI message")
+
+        # An unknown recipient: exit 1, the daemon's reason on stderr, nothing sent.
+        r = self.cli(a, "send", "nobody", "x")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.out, "")
+        self.assertIn("unknown recipient 'nobody'", r.err)
+        r = self.cli(a, "send", "nobody", "x", json_out=True)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("unknown recipient", r.json()["error"]["message"])
+        self.assertEqual(self.cli(a, "send", "Bob").rc, 2)  # a message is needed
+        self.assertEqual(self.cli(a, "users", "--seal").rc, 2)  # not an option of users
+
+        # --seal anywhere before "--": after the recipient (with --json) and first.
+        text = "封書 via the CLI\nsecond line"
+        r = self.cli(a, "send", "bob@test", "--seal", text, json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        sent = r.json()
+        self.assertTrue(sent["sealed"])
+        self.assertEqual([x["state"] for x in sent["recipients"]], ["delivered"])
+        r = self.cli(a, "send", "--seal", "Bob", "--", "-) also sealed")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out, "delivered to Bob (bob@test), sealed\n")
+
+        # The receiver's inbox: sealed messages show a placeholder, not their text.
+        def sealed_at_b():
+            got = [m for m in self.inbox(b) if m["sealed"]]
+            return got if len(got) == 2 else None
+        first, second = wait_until(sealed_at_b, what="two sealed messages")
+        r = self.cli(b, "inbox")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out.splitlines()[0].split(), ["ID", "TIME", "FROM", "FLAGS", "TEXT"])
+        self.assertIn("[sealed: dengon read %d]" % first["id"], r.out)
+        self.assertIn("[sealed: dengon read %d]" % second["id"], r.out)
+        self.assertNotIn("封書", r.out)
+        self.assertNotIn("also sealed", r.out)
+        self.assertIn(JAPANESE, r.out)
+        self.assertIn("Alice (alice@test)", r.out)
+        r = self.cli(b, "inbox", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        listing = r.json()
+        self.assertEqual(listing["unread"], 3)
+        sealed = [m for m in listing["messages"] if m["sealed"]]
+        self.assertEqual([m["id"] for m in sealed], [first["id"], second["id"]])
+        self.assertTrue(all("text" not in m for m in sealed))
+
+        # read ID opens it: the full text here, the opened notice at the sender.
+        r = self.cli(b, "read", str(first["id"]))
+        self.assertEqual(r.rc, 0, r)
+        lines = r.out.split("\n")
+        self.assertEqual(lines[0], "From: Alice (alice@test) at 127.0.0.2:%d" % PORT)
+        self.assertTrue(lines[1].startswith("Time: 20"), r.out)
+        self.assertEqual(lines[2], "Flags: sealed,opened")
+        self.assertEqual(r.out.split("\n\n", 1)[1], text + "\n")
+        ev = wait_until(lambda: self.events(a, "chat.message.opened"), what="opened event")
+        self.assertEqual((ev[-1]["id"], ev[-1]["to"]), (sent["id"], "bob@test"))
+        self.assertEqual(self.stats(a)["opened"], 1)
+        r = self.cli(b, "inbox", "--unread", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([m["id"] for m in r.json()["messages"] if m["sealed"]], [second["id"]])
+        self.assertIn("封書 via the CLI", self.cli(b, "inbox").out)
+        # Unknown or malformed ids: exit 1 with the daemon's reason.
+        r = self.cli(b, "read", "999999")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("no message 999999", r.err)
+        r = self.cli(b, "read", "abc")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("message id", r.err)
+
+        # Every recipient failed: exit 1, one line saying why.
+        self.assert_clean_exit(b)
+        self.wait_user(a, "bob@test", "offline")
+        r = self.cli(a, "users")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out, "no users online; 'dengon users --all' also lists offline ones\n")
+        self.assertIn("bob@test", self.cli(a, "users", "--all").out)
+        r = self.cli(a, "send", "bob@test", "still there?")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.out, "failed: Bob (bob@test): no answer\n")
+        r = self.cli(a, "send", "bob@test", "still there?", json_out=True)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.json()["recipients"][0]["state"], "failed")
+        self.assert_clean_exit(a)
+
+
 class TestRawPeer(IpmsgTestCase):
     def test_duplicates_malformed_info(self):
         a = self.node("alice", "127.0.0.2")
