@@ -40,10 +40,16 @@ def status(sock_path):
     return json.loads(buf)["result"]
 
 
+# Benchmark traffic stays on loopback: the protocol plugin bound to a loopback
+# address sends no broadcasts; an unused port keeps it off the real 2425.
+LOOPBACK_ONLY = ["-o", "ipmsg.bind_address=127.0.0.9", "-o", "ipmsg.port=24299"]
+
+
 def start(home, extra):
     sock = os.path.join(home, "run", "control.sock")
     t0 = time.monotonic()
-    proc = subprocess.Popen([DENGOND, "--home", home, "--system-config", "/nonexistent"] + extra,
+    proc = subprocess.Popen([DENGOND, "--home", home, "--system-config", "/nonexistent"]
+                            + LOOPBACK_ONLY + extra,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         if proc.poll() is not None:

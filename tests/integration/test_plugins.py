@@ -173,6 +173,18 @@ class Corpus(DaemonTestCase):
         self.assertFalse([m for m in os.listdir(self.markers) if m.endswith(".loaded")])
         self.assert_clean_exit(d)
 
+    def test_home_plugins_only_when_allowed(self):
+        import shutil
+        d = self.daemon("user")
+        shutil.copytree(os.path.join(TEST_PLUGINS, "testgood"), os.path.join(d.home, "plugins", "testgood"))
+        d.start()
+        self.assertEqual(d.result("core.plugins"), [])  # plugins.allow_user defaults to false
+        self.assert_clean_exit(d)
+        d.options = ["plugins.allow_user=true"]
+        d.start()
+        self.assertEqual(d.plugins()["testgood"]["state"], "active")
+        self.assert_clean_exit(d)
+
     def test_state_changes_are_bus_events(self):
         d = self.corpus_daemon().start()
         stats = d.result("core.status")["bus"]["topics"]["core.plugin.state"]
