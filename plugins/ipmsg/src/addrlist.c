@@ -72,8 +72,9 @@ char *ipm_ip_format(uint32_t ip, char *buf)
 
 char *ipm_addr_format(ipm_addr a, char *buf)
 {
-    char ip[IPM_ADDR_TEXT];
-    snprintf(buf, IPM_ADDR_TEXT, "%s:%u", ipm_ip_format(a.ip, ip), (unsigned)a.port);
+    /* One format call: gcc can then bound every field (a nested %s it cannot). */
+    snprintf(buf, IPM_ADDR_TEXT, "%u.%u.%u.%u:%u", (a.ip >> 24) & 0xffu, (a.ip >> 16) & 0xffu,
+             (a.ip >> 8) & 0xffu, a.ip & 0xffu, (unsigned)a.port);
     return buf;
 }
 
