@@ -28,16 +28,25 @@
 static const char *const core_capabilities[] = {"core.bus@1", "core.rpc@1", "core.config@1",
                                                 "core.identity@1", NULL};
 
-/* Installed plugins live at <prefix>/<libdir>/dengon/plugins, next to <prefix>/bin. */
-static char *find_system_plugin_dir(void)
+/* The folder holding this executable (and the CLI beside it), or NULL. New string. */
+static char *executable_dir(void)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return NULL;
     exe[n] = '\0';
-    char *bindir = dirname(exe);
+    return strdup(dirname(exe));
+}
+
+/* Installed plugins live at <prefix>/<libdir>/dengon/plugins, next to <prefix>/bin. */
+static char *find_system_plugin_dir(void)
+{
+    char *bindir = executable_dir();
+    if (!bindir)
+        return NULL;
     char *prefix = dg_path_join(bindir, "..");
+    free(bindir);
     if (!prefix)
         return NULL;
     char *dir = dg_path_join(prefix, DENGON_PLUGIN_SUBDIR);
@@ -195,8 +204,13 @@ static void print_ready(dg_daemon *d)
     json_decref(list);
     printf("%s\n", shown ? "" : " none");
     printf("  identity: %s (%s)\n", d->identity.lan_key, d->identity.uuid);
-    printf("Stop with Ctrl+C. Try: dengon%s%s status\n", d->home.root ? " --home " : "",
-           d->home.root ? d->home.root : "");
+    /* Name the CLI by its path: after `make run` it is not on PATH. */
+    char *bindir = executable_dir();
+    char *cli = bindir ? dg_path_join(bindir, "dengon") : NULL;
+    printf("Stop with Ctrl+C. Try: %s%s%s status\n", cli ? cli : "dengon",
+           d->home.root ? " --home " : "", d->home.root ? d->home.root : "");
+    free(cli);
+    free(bindir);
     fflush(stdout);
     dg_bus_publish(d->bus, NULL, "core.daemon.ready", json_pack("{s:I}", "ms", (json_int_t)ms));
 }
