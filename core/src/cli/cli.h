@@ -62,4 +62,10 @@ int cli_build_strings(const cli_command *cmd, int argc, char **argv, unsigned fl
 /* The command table (commands.c), terminated by an entry with name NULL. */
 const cli_command *cli_commands(void);
 
+/* A new JSON string of arg, or NULL with a usage message in err when it is not UTF-8. */
+json_t *cli_string_arg(const char *arg, char *err, size_t err_len);
+
+/* Command groups (commands_<feature>.c), each terminated by an entry with name NULL. */
+extern const cli_command cli_commands_chat[];
+
 #endif

@@ -82,80 +82,12 @@ static int build_call(const cli_command *cmd, int argc, char **argv, unsigned fl
     return 0;
 }
 
-/* A new JSON string of arg, or NULL with err set when it is not UTF-8. */
-static json_t *string_arg(const char *arg, char *err, size_t err_len)
+json_t *cli_string_arg(const char *arg, char *err, size_t err_len)
 {
     json_t *s = json_string(arg);
     if (!s)
         snprintf(err, err_len, "argument '%.100s' is not valid UTF-8", arg);
     return s;
-}
-
-/* users [--all]: online and absent users, or (--all) everybody seen, offline too. */
-static int build_users(const cli_command *cmd, int argc, char **argv, unsigned flags,
-                       const char **method, json_t **params, char *err, size_t err_len)
-{
-    *method = cmd->method;
-    *params = (flags & 1u) ? NULL : json_pack("{s:b}", "online", 1);
-    return 0;
-}
-
-/* send [--seal] TO... MESSAGE: every argument but the last names a recipient. */
-static int build_send(const cli_command *cmd, int argc, char **argv, unsigned flags,
-                      const char **method, json_t **params, char *err, size_t err_len)
-{
-    *method = cmd->method;
-    *params = NULL;
-    json_t *to = json_array();
-    json_t *text = string_arg(argv[argc - 1], err, err_len);
-    if (!to || !text) {
-        json_decref(to);
-        json_decref(text);
-        return -1;
-    }
-    for (int i = 0; i < argc - 1; i++) {
-        json_t *s = string_arg(argv[i], err, err_len);
-        if (!s) {
-            json_decref(to);
-            json_decref(text);
-            return -1;
-        }
-        json_array_append_new(to, s);
-    }
-    *params = json_pack("{s:o, s:o, s:b}", "to", to, "text", text, "wait", 1);
-    if (!*params) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    if (flags & 1u)
-        json_object_set_new(*params, "seal", json_true());
-    return 0;
-}
-
-/* inbox [--unread] */
-static int build_inbox(const cli_command *cmd, int argc, char **argv, unsigned flags,
-                       const char **method, json_t **params, char *err, size_t err_len)
-{
-    *method = cmd->method;
-    *params = (flags & 1u) ? json_pack("{s:b}", "unread", 1) : NULL;
-    return 0;
-}
-
-/* read ID: a decimal ID goes as a JSON integer; anything else as given (the daemon judges). */
-static int build_read(const cli_command *cmd, int argc, char **argv, unsigned flags,
-                      const char **method, json_t **params, char *err, size_t err_len)
-{
-    *method = cmd->method;
-    const char *a = argv[0];
-    char *end;
-    errno = 0;
-    long long n = strtoll(a, &end, 10);
-    json_t *id = a[0] >= '0' && a[0] <= '9' && !*end && errno == 0 ? json_integer(n)
-                                                                   : string_arg(a, err, err_len);
-    *params = id ? json_pack("{s:o}", "id", id) : NULL;
-    if (id && !*params)
-        snprintf(err, err_len, "out of memory");
-    return *params ? 0 : -1;
 }
 
 static const cli_command commands[] = {
@@ -232,58 +164,6 @@ static const cli_command commands[] = {
              "restart).",
      .method = "config.list",
      .print = cli_print_config_list},
-    {.name = "users",
-     .args = "",
-     .summary = "list users on the LAN",
-     .help = "Lists the IP Messenger users seen on the LAN who are online or absent, with\n"
-             "their nickname, group, status, key (user@host) and address. --all also lists\n"
-             "the ones who went offline. Needs the ipmsg plugin.",
-     .method = "users.list",
-     .params_help = "{\"online\": true}, or no params with --all",
-     .flags = {"--all"},
-     .build = build_users,
-     .print = cli_print_users},
-    {.name = "send",
-     .args = "TO... MESSAGE",
-     .summary = "send a message and wait for delivery",
-     .help = "Sends MESSAGE to every TO (a nickname, user@host, logon name or address\n"
-             "a.b.c.d[:port]) and waits until each recipient acknowledged it or failed;\n"
-             "prints one line per recipient. --seal sends it sealed: the recipient must\n"
-             "open it, and you are told when they do (event chat.message.opened).\n"
-             "Exits with 1 when every recipient failed. A MESSAGE starting with '-' goes\n"
-             "after '--': dengon send bob -- '-)'. Needs the ipmsg plugin.",
-     .method = "chat.send",
-     .params_help = "{\"to\": [TO...], \"text\": MESSAGE, \"seal\": --seal, \"wait\": true}",
-     .flags = {"--seal"},
-     .min_args = 2,
-     .max_args = INT_MAX,
-     .build = build_send,
-     .print = cli_print_send,
-     .status = cli_status_send},
-    {.name = "inbox",
-     .args = "",
-     .summary = "list received messages",
-     .help = "Lists received messages, oldest first: id, time, sender, flags (sealed,\n"
-             "opened, auto for automatic replies, broadcast) and the first line of the\n"
-             "text. A sealed message shows its text only once opened with 'dengon read\n"
-             "ID'. --unread lists only the messages not read yet. Needs the ipmsg plugin.",
-     .method = "chat.inbox",
-     .params_help = "{\"unread\": true} with --unread, else no params",
-     .flags = {"--unread"},
-     .build = build_inbox,
-     .print = cli_print_inbox},
-    {.name = "read",
-     .args = "ID",
-     .summary = "show a received message in full",
-     .help = "Shows message ID of the inbox (see 'dengon inbox') with its sender, time and\n"
-             "whole text, and marks it read. Reading a sealed message opens it: the\n"
-             "sender is told. Needs the ipmsg plugin.",
-     .method = "chat.read",
-     .params = {"id"},
-     .min_args = 1,
-     .max_args = 1,
-     .build = build_read,
-     .print = cli_print_read},
     {.name = "call",
      .args = "METHOD [JSON]",
      .summary = "call any RPC method, with optional JSON params",
@@ -297,7 +177,27 @@ static const cli_command commands[] = {
     {0},
 };
 
+/*
+ * Every command group, in the order `dengon --help` lists them. A feature's
+ * commands live in their own commands_<feature>.c; adding a group is one line.
+ */
+static const cli_command *const groups[] = {
+    commands,
+    cli_commands_chat,
+    NULL,
+};
+
 const cli_command *cli_commands(void)
 {
-    return commands;
+    static cli_command all[256];
+    static int merged;
+    if (!merged) {
+        size_t n = 0;
+        for (size_t g = 0; groups[g]; g++)
+            for (const cli_command *c = groups[g]; c->name; c++)
+                if (n + 1 < sizeof all / sizeof all[0])
+                    all[n++] = *c;
+        merged = 1; /* all[n] stays zeroed: the terminator */
+    }
+    return all;
 }

@@ -1,0 +1,136 @@
+/*
+ * Chat commands: users, send, inbox, read. They call capability-named methods
+ * (users.*, chat.*) that a chat transport plugin registers.
+ */
+#include "cli/cli.h"
+#include "cli/print.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* users [--all]: online and absent users, or (--all) everybody seen, offline too. */
+static int build_users(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                       const char **method, json_t **params, char *err, size_t err_len)
+{
+    *method = cmd->method;
+    *params = (flags & 1u) ? NULL : json_pack("{s:b}", "online", 1);
+    return 0;
+}
+
+/* send [--seal] TO... MESSAGE: every argument but the last names a recipient. */
+static int build_send(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                      const char **method, json_t **params, char *err, size_t err_len)
+{
+    *method = cmd->method;
+    *params = NULL;
+    json_t *to = json_array();
+    json_t *text = cli_string_arg(argv[argc - 1], err, err_len);
+    if (!to || !text) {
+        json_decref(to);
+        json_decref(text);
+        return -1;
+    }
+    for (int i = 0; i < argc - 1; i++) {
+        json_t *s = cli_string_arg(argv[i], err, err_len);
+        if (!s) {
+            json_decref(to);
+            json_decref(text);
+            return -1;
+        }
+        json_array_append_new(to, s);
+    }
+    *params = json_pack("{s:o, s:o, s:b}", "to", to, "text", text, "wait", 1);
+    if (!*params) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (flags & 1u)
+        json_object_set_new(*params, "seal", json_true());
+    return 0;
+}
+
+/* inbox [--unread] */
+static int build_inbox(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                       const char **method, json_t **params, char *err, size_t err_len)
+{
+    *method = cmd->method;
+    *params = (flags & 1u) ? json_pack("{s:b}", "unread", 1) : NULL;
+    return 0;
+}
+
+/* read ID: a decimal ID goes as a JSON integer; anything else as given (the daemon judges). */
+static int build_read(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                      const char **method, json_t **params, char *err, size_t err_len)
+{
+    *method = cmd->method;
+    const char *a = argv[0];
+    char *end;
+    errno = 0;
+    long long n = strtoll(a, &end, 10);
+    json_t *id = a[0] >= '0' && a[0] <= '9' && !*end && errno == 0
+                     ? json_integer(n)
+                     : cli_string_arg(a, err, err_len);
+    *params = id ? json_pack("{s:o}", "id", id) : NULL;
+    if (id && !*params)
+        snprintf(err, err_len, "out of memory");
+    return *params ? 0 : -1;
+}
+
+const cli_command cli_commands_chat[] = {
+    {.name = "users",
+     .args = "",
+     .summary = "list users on the LAN",
+     .help = "Lists the IP Messenger users seen on the LAN who are online or absent, with\n"
+             "their nickname, group, status, key (user@host) and address. --all also lists\n"
+             "the ones who went offline. Needs a chat plugin (ipmsg).",
+     .method = "users.list",
+     .params_help = "{\"online\": true}, or no params with --all",
+     .flags = {"--all"},
+     .build = build_users,
+     .print = cli_print_users},
+    {.name = "send",
+     .args = "TO... MESSAGE",
+     .summary = "send a message and wait for delivery",
+     .help = "Sends MESSAGE to every TO (a nickname, user@host, logon name or address\n"
+             "a.b.c.d[:port]) and waits until each recipient acknowledged it or failed;\n"
+             "prints one line per recipient. --seal sends it sealed: the recipient must\n"
+             "open it, and you are told when they do (event chat.message.opened).\n"
+             "Exits with 1 when every recipient failed. A MESSAGE starting with '-' goes\n"
+             "after '--': dengon send bob -- '-)'. Needs a chat plugin (ipmsg).",
+     .method = "chat.send",
+     .params_help = "{\"to\": [TO...], \"text\": MESSAGE, \"seal\": --seal, \"wait\": true}",
+     .flags = {"--seal"},
+     .min_args = 2,
+     .max_args = INT_MAX,
+     .build = build_send,
+     .print = cli_print_send,
+     .status = cli_status_send},
+    {.name = "inbox",
+     .args = "",
+     .summary = "list received messages",
+     .help = "Lists received messages, oldest first: id, time, sender, flags (sealed,\n"
+             "opened, auto for automatic replies, broadcast) and the first line of the\n"
+             "text. A sealed message shows its text only once opened with 'dengon read\n"
+             "ID'. --unread lists only the messages not read yet. Needs a chat plugin (ipmsg).",
+     .method = "chat.inbox",
+     .params_help = "{\"unread\": true} with --unread, else no params",
+     .flags = {"--unread"},
+     .build = build_inbox,
+     .print = cli_print_inbox},
+    {.name = "read",
+     .args = "ID",
+     .summary = "show a received message in full",
+     .help = "Shows message ID of the inbox (see 'dengon inbox') with its sender, time and\n"
+             "whole text, and marks it read. Reading a sealed message opens it: the\n"
+             "sender is told. Needs a chat plugin (ipmsg).",
+     .method = "chat.read",
+     .params = {"id"},
+     .min_args = 1,
+     .max_args = 1,
+     .build = build_read,
+     .print = cli_print_read},
+    {0},
+};
