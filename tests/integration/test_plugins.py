@@ -16,6 +16,7 @@ EXPECTED = {
     "testgood": ("active", None),
     "testdep": ("active", None),
     "start-crashes": ("active", None),
+    "ctor-crashes": ("active", None),
     "no-entry": ("load_failed", "entry symbol 'dg_plugin_entry' not found"),
     "entry-null": ("load_failed", "entry returned NULL"),
     "id-mismatch": ("load_failed", "descriptor id 'someone-else' does not match manifest id 'id-mismatch'"),
@@ -61,7 +62,7 @@ class Corpus(DaemonTestCase):
     def test_every_case_ends_in_its_state_and_the_core_keeps_running(self):
         d = self.corpus_daemon().start()
         self.assert_states(d, EXPECTED)
-        self.assertEqual(d.result("core.status")["plugins"]["active"], 3)
+        self.assertEqual(d.result("core.status")["plugins"]["active"], 4)
         # The daemon still answers, and working plugins work.
         self.assertEqual(d.result("testgood.echo", {"a": [1, "二"]}), {"a": [1, "二"]})
         d.result("testgood.publish")
@@ -164,6 +165,19 @@ class Corpus(DaemonTestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertIn("start-crashes: active", r.out)
         self.assertNotIn("start-crashes.quarantined", os.listdir(sentinel_dir))
+        self.assert_clean_exit(d)
+
+    def test_crash_while_loading_is_quarantined_too(self):
+        d = self.corpus_daemon()
+        env = dict(d.env, DENGON_TEST_CTOR_CRASH="1")
+        proc = subprocess.run(d.command(), capture_output=True, text=True, timeout=60 * SLOW, env=env)
+        self.assertNotEqual(proc.returncode, 0, "dengond should have died opening the library")
+        d.start()
+        self.assert_states(d, {"ctor-crashes": ("quarantined", "crashed during start on "),
+                               "testgood": ("active", None)})
+        r = d.cli("plugin", "enable", "ctor-crashes")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(d.plugins()["ctor-crashes"]["state"], "active")
         self.assert_clean_exit(d)
 
     def test_safe_mode_starts_nothing(self):

@@ -233,7 +233,7 @@ static void corpus_states_and_reasons(void **state)
     expect(f, "wrong-platform", "incompatible", "built for plan9-mips, this is linux-");
     expect(f, "off-by-default", "disabled", "disabled by config (default)");
 
-    assert_int_equal(dg_plugin_host_start_all(f->host), 3);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 4); /* testgood, testdep, start-crashes, ctor-crashes */
     expect(f, "testgood", "active", NULL);
     expect(f, "testdep", "active", NULL);
     expect(f, "start-crashes", "active", NULL);
@@ -253,7 +253,7 @@ static void corpus_states_and_reasons(void **state)
     expect(f, "ltdl-inject", "load_failed", "library not found");
     expect(f, "abi-major", "incompatible", "ABI major 2");
     expect(f, "off-by-default", "disabled", "disabled by config");
-    assert_int_equal(dg_plugin_host_count(f->host, DG_PLUGIN_ACTIVE), 3);
+    assert_int_equal(dg_plugin_host_count(f->host, DG_PLUGIN_ACTIVE), 4);
 
     /* Refused from the manifest: their code was never mapped (constructors never ran). */
     const char *never[] = {"abi-major",   "abi-minor",    "wrong-platform", "cycle-a",    "cycle-b",
@@ -288,7 +288,7 @@ static void good_plugin_works(void **state)
 {
     fx *f = *state;
     host_up(f, 0);
-    assert_int_equal(dg_plugin_host_start_all(f->host), 3);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 4); /* testgood, testdep, start-crashes, ctor-crashes */
 
     json_t *r = call(f, "testgood.echo", json_pack("{s:s}", "hello", "world"));
     assert_non_null(r);
@@ -432,7 +432,7 @@ static void timers_and_fds(void **state)
     assert_int_equal(
         dg_config_set_layer(f->cfg, DG_LAYER_CMDLINE, "testgood.ping_interval_ms", "5", &err),
         DG_OK);
-    assert_int_equal(dg_plugin_host_start_all(f->host), 3);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 4); /* testgood, testdep, start-crashes, ctor-crashes */
     run_loop_ms(f, 60);
     assert_true(count_field(f, "timer") >= 2);
     assert_true(count_field(f, "count") >= 2); /* its own test.ping events */
@@ -474,7 +474,7 @@ static void stop_inside_bus_callback(void **state)
 {
     fx *f = *state;
     host_up(f, 0);
-    assert_int_equal(dg_plugin_host_start_all(f->host), 3);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 4); /* testgood, testdep, start-crashes, ctor-crashes */
     assert_non_null(dg_bus_subscribe(f->bus, NULL, "test.ping", 100, 0, disable_on_event, f, NULL));
     assert_int_equal(dg_bus_publish(f->bus, NULL, "test.ping", NULL), DG_OK);
     /*
@@ -498,7 +498,7 @@ static void disable_enable_cascade(void **state)
 {
     fx *f = *state;
     host_up(f, 0);
-    assert_int_equal(dg_plugin_host_start_all(f->host), 3);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 4); /* testgood, testdep, start-crashes, ctor-crashes */
     char *msg = NULL;
 
     assert_int_equal(dg_plugin_host_disable(f->host, "testgood", f->user_file, &msg), DG_OK);
@@ -515,7 +515,7 @@ static void disable_enable_cascade(void **state)
     /* Persisted: a new host reading the user file keeps it disabled. */
     host_down(f);
     host_up(f, 0);
-    assert_int_equal(dg_plugin_host_start_all(f->host), 1);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 2); /* start-crashes, ctor-crashes */
     expect(f, "testgood", "disabled", "disabled by config (user)");
     expect(f, "testdep", "unresolved", "testgood");
 
@@ -554,7 +554,7 @@ static void gates_and_reevaluate(void **state)
     fx *f = *state;
     host_up(f, 1);
     f->deny_testgood = 1;
-    assert_int_equal(dg_plugin_host_start_all(f->host), 1);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 2); /* start-crashes, ctor-crashes */
     expect(f, "testgood", "disabled", "denied by test policy");
     expect(f, "testdep", "unresolved", "testgood");
 
@@ -628,7 +628,7 @@ static void crash_in_start_quarantines(void **state)
     expect(f, "start-crashes", "quarantined", "run 'dengon plugin enable start-crashes' to retry");
     assert_false(file_exists_in(qdir, "start-crashes.starting"));
     assert_true(file_exists_in(qdir, "start-crashes.quarantined"));
-    assert_int_equal(dg_plugin_host_start_all(f->host), 2);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 3); /* + ctor-crashes */
     expect(f, "start-crashes", "quarantined", NULL);
     expect(f, "testgood", "active", NULL);
 
@@ -638,7 +638,7 @@ static void crash_in_start_quarantines(void **state)
     expect(f, "start-crashes", "quarantined", "crashed during start on ");
     assert_int_equal(unlink(crash), 0);
     char *msg = NULL;
-    assert_int_equal(dg_plugin_host_start_all(f->host), 2);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 3); /* + ctor-crashes */
     assert_int_equal(dg_plugin_host_enable(f->host, "start-crashes", f->user_file, &msg), DG_OK);
     assert_string_equal(msg, "start-crashes: active");
     free(msg);
@@ -700,7 +700,7 @@ static void discovery_rules(void **state)
     assert_int_equal(n_testgood, 2);
     json_decref(list);
     expect(f, "broken", "invalid", "broken/plugin.json");
-    assert_int_equal(dg_plugin_host_start_all(f->host), 3);
+    assert_int_equal(dg_plugin_host_start_all(f->host), 4); /* testgood, testdep, start-crashes, ctor-crashes */
     expect(f, "testgood", "active", NULL);
     /* enable/disable address the valid one */
     char *msg = NULL;

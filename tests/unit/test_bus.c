@@ -235,6 +235,23 @@ static void test_bad_registrations(void **state)
     dg_bus_unsubscribe(f->bus, NULL);
 }
 
+/* A plugin's handle is trusted only while it is a live registration of that plugin. */
+static void test_unsubscribe_owned_checks_the_handle(void **state)
+{
+    fixture *f = *state;
+    dg_sub *a = dg_bus_subscribe(f->bus, OWNER_B, "chat.*", 0, 0, log_event, "a", NULL);
+    dg_sub *core = dg_bus_subscribe(f->bus, NULL, "chat.*", 0, 0, log_event, "c", NULL);
+    assert_non_null(a);
+    assert_non_null(core);
+    assert_int_equal(dg_bus_unsubscribe_owned(f->bus, OWNER_B, core), DG_ENOENT);
+    assert_int_equal(dg_bus_unsubscribe_owned(f->bus, OWNER_B, a), DG_OK);
+    /* a is freed now: a second call must not read it. */
+    assert_int_equal(dg_bus_unsubscribe_owned(f->bus, OWNER_B, a), DG_ENOENT);
+    static long long bogus[64]; /* never a registration: must not be dereferenced */
+    assert_int_equal(dg_bus_unsubscribe_owned(f->bus, OWNER_B, (dg_sub *)bogus), DG_ENOENT);
+    assert_int_equal(dg_bus_unsubscribe_owned(f->bus, NULL, core), DG_OK);
+}
+
 /* ---- ordering and priorities ---- */
 
 static void test_order_and_priority(void **state)
@@ -1019,6 +1036,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_drop_spares_block_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reentrant_publish_is_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_in_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscribe_owned_checks_the_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_owner_during_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_thread_block_no_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_thread_inbox_bound, setup, teardown),

@@ -42,11 +42,11 @@ static const char full_manifest[] =
     "  \"network\": {\"outside_lan\": true},\n"
     "  \"premium\": {\"entitlement\": \"file-encryption\"},\n"
     "  \"config\": {\n"
-    "    \"hello.greeting\": {\"type\": \"string\", \"default\": \"hi\", \"live\": true,\n"
+    "    \"com.example.hello.greeting\": {\"type\": \"string\", \"default\": \"hi\", \"live\": true,\n"
     "                       \"description\": \"Greeting\"},\n"
-    "    \"hello.count\": {\"type\": \"int\", \"default\": -3},\n"
-    "    \"hello.loud\": {\"type\": \"bool\", \"default\": false},\n"
-    "    \"hello.Max_size-2\": {\"type\": \"int\"}\n"
+    "    \"com.example.hello.count\": {\"type\": \"int\", \"default\": -3},\n"
+    "    \"com.example.hello.loud\": {\"type\": \"bool\", \"default\": false},\n"
+    "    \"com.example.hello.Max_size-2\": {\"type\": \"int\"}\n"
     "  }\n"
     "}\n";
 
@@ -155,7 +155,7 @@ static void test_full_manifest(void **state)
     assert_int_equal(m->outside_lan, 1);
     assert_string_equal(m->premium_entitlement, "file-encryption");
     assert_int_equal(m->n_config, 4);
-    assert_string_equal(m->config[0].key, "hello.greeting");
+    assert_string_equal(m->config[0].key, "com.example.hello.greeting");
     assert_string_equal(m->config[0].type, "string");
     assert_string_equal(m->config[0].default_value, "hi");
     assert_int_equal(m->config[0].live, 1);
@@ -164,7 +164,7 @@ static void test_full_manifest(void **state)
     assert_int_equal(m->config[1].live, 0);
     assert_null(m->config[1].description);
     assert_string_equal(m->config[2].default_value, "false");
-    assert_string_equal(m->config[3].key, "hello.Max_size-2");
+    assert_string_equal(m->config[3].key, "com.example.hello.Max_size-2");
     assert_null(m->config[3].default_value);
     dg_manifest_free(m);
 }
@@ -201,8 +201,8 @@ static void test_minimal_defaults(void **state)
 static void test_boolean_and_int_defaults(void **state)
 {
     (void)state;
-    char *text = variant("{\"config\":{\"k\":{\"type\":\"bool\",\"default\":true},"
-                         "\"n\":{\"type\":\"int\",\"default\":9223372036854775807}}}");
+    char *text = variant("{\"config\":{\"hello.k\":{\"type\":\"bool\",\"default\":true},"
+                         "\"hello.n\":{\"type\":\"int\",\"default\":9223372036854775807}}}");
     dg_manifest *m = parse_ok(text, "plugin.json");
     assert_string_equal(m->config[0].default_value, "true");
     assert_string_equal(m->config[1].default_value, "9223372036854775807");
@@ -242,8 +242,8 @@ static void test_unknown_keys(void **state)
                          "unknown key 'premium.required'");
     expect_variant_error("{\"dependencies\":[{\"id\":\"x\",\"version\":\"*\",\"opt\":1}]}",
                          "unknown key 'dependencies[0].opt'");
-    expect_variant_error("{\"config\":{\"a.b\":{\"type\":\"int\",\"dflt\":1}}}",
-                         "unknown key 'config.a.b.dflt'");
+    expect_variant_error("{\"config\":{\"hello.b\":{\"type\":\"int\",\"dflt\":1}}}",
+                         "unknown key 'config.hello.b.dflt'");
     /* Control characters in a key are not echoed raw. */
     expect_variant_error("{\"bad\\nkey\":1}", "unknown key 'bad?key'");
 }
@@ -323,6 +323,7 @@ static void test_bad_semver(void **state)
 static void test_bad_library_and_entry(void **state)
 {
     (void)state;
+    expect_variant_error("{\"library\":\"libhello.la\"}", "not a libtool .la");
     expect_variant_error("{\"library\":\"lib/hello.so\"}",
                          "'library': 'lib/hello.so' must be a plain file name");
     expect_variant_error("{\"library\":\"/usr/lib/libx.so\"}", "must be a plain file name");
@@ -374,23 +375,28 @@ static void test_bad_dependencies(void **state)
 static void test_bad_config(void **state)
 {
     (void)state;
-    expect_variant_error("{\"config\":{\"a\":{\"type\":\"float\"}}}",
-                         "'config.a.type': 'float' is not one of string, int, bool");
-    expect_variant_error("{\"config\":{\"a\":{\"type\":\"int\",\"default\":\"3\"}}}",
-                         "'config.a.default' must be an integer (type is 'int')");
-    expect_variant_error("{\"config\":{\"a\":{\"type\":\"int\",\"default\":3.5}}}",
-                         "'config.a.default' must be an integer");
-    expect_variant_error("{\"config\":{\"a\":{\"type\":\"bool\",\"default\":\"true\"}}}",
-                         "'config.a.default' must be true or false (type is 'bool')");
-    expect_variant_error("{\"config\":{\"a\":{\"type\":\"string\",\"default\":1}}}",
-                         "'config.a.default' must be a string (type is 'string')");
-    expect_variant_error("{\"config\":{\"a\":{}}}", "missing required key 'config.a.type'");
+    expect_variant_error("{\"config\":{\"hello.a\":{\"type\":\"float\"}}}",
+                         "'config.hello.a.type': 'float' is not one of string, int, bool");
+    expect_variant_error("{\"config\":{\"hello.a\":{\"type\":\"int\",\"default\":\"3\"}}}",
+                         "'config.hello.a.default' must be an integer (type is 'int')");
+    expect_variant_error("{\"config\":{\"hello.a\":{\"type\":\"int\",\"default\":3.5}}}",
+                         "'config.hello.a.default' must be an integer");
+    expect_variant_error("{\"config\":{\"hello.a\":{\"type\":\"bool\",\"default\":\"true\"}}}",
+                         "'config.hello.a.default' must be true or false (type is 'bool')");
+    expect_variant_error("{\"config\":{\"hello.a\":{\"type\":\"string\",\"default\":1}}}",
+                         "'config.hello.a.default' must be a string (type is 'string')");
+    expect_variant_error("{\"config\":{\"hello.a\":{}}}", "missing required key 'config.hello.a.type'");
     expect_variant_error("{\"config\":{\"a b\":{\"type\":\"int\"}}}",
                          "'config': 'a b' is not a valid config key");
     expect_variant_error("{\"config\":{\"a..b\":{\"type\":\"int\"}}}", "is not a valid config key");
-    expect_variant_error("{\"config\":{\"a\":{\"type\":\"int\",\"live\":\"yes\"}}}",
-                         "'config.a.live' must be true or false");
+    expect_variant_error("{\"config\":{\"hello.a\":{\"type\":\"int\",\"live\":\"yes\"}}}",
+                         "'config.hello.a.live' must be true or false");
     expect_variant_error("{\"config\":[]}", "'config' must be an object");
+    /* Only the plugin's own keys: never another plugin's, never the host's. */
+    expect_variant_error("{\"config\":{\"plugins.other.enabled\":{\"type\":\"bool\"}}}",
+                         "'config': 'plugins.other.enabled' must start with the plugin id ('hello.')");
+    expect_variant_error("{\"config\":{\"hellox.a\":{\"type\":\"int\"}}}",
+                         "must start with the plugin id");
 }
 
 static void test_more_structure_errors(void **state)
@@ -400,7 +406,7 @@ static void test_more_structure_errors(void **state)
                          "'optional[0]': capability 'a@1' is also in 'provides'");
     expect_variant_error("{\"dependencies\":{\"id\":\"a\"}}",
                          "'dependencies' must be an array of objects");
-    expect_variant_error("{\"config\":{\"a\":\"int\"}}", "'config.a' must be an object");
+    expect_variant_error("{\"config\":{\"hello.a\":\"int\"}}", "'config.hello.a' must be an object");
     expect_variant_error("{\"load\":true}", "'load' must be an object");
 
     json_t *deps = json_array();
@@ -409,8 +415,8 @@ static void test_more_structure_errors(void **state)
                               json_pack("{s:o,s:s}", "id", json_sprintf("d%d", i), "version", "*"));
     json_t *config = json_object();
     for (int i = 0; i <= 256; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "k%d", i);
+        char key[24];
+        snprintf(key, sizeof key, "hello.k%d", i);
         json_object_set_new(config, key, json_pack("{s:s}", "type", "int"));
     }
     json_t *patch = json_pack("{so}", "dependencies", deps);

@@ -398,6 +398,25 @@ void dg_bus_unsubscribe(dg_bus *bus, dg_sub *sub)
     dgb_reap(bus);
 }
 
+/* Is sub a live registration of owner? Walks the lists: a handle is only trusted once found. */
+static int owns_live(const dg_sub *list, const dg_sub *sub, const dg_ctx *owner)
+{
+    for (const dg_sub *s = list; s; s = s->next)
+        if (s == sub)
+            return !s->dead && s->owner == owner;
+    return 0;
+}
+
+int dg_bus_unsubscribe_owned(dg_bus *bus, dg_ctx *owner, dg_sub *sub)
+{
+    if (bus == NULL || sub == NULL)
+        return DG_EINVAL;
+    if (!owns_live(bus->subs, sub, owner) && !owns_live(bus->icpts, sub, owner))
+        return DG_ENOENT;
+    dg_bus_unsubscribe(bus, sub);
+    return DG_OK;
+}
+
 static void kill_owned(dg_bus *bus, dg_sub *list, dg_ctx *owner)
 {
     for (dg_sub *s = list; s != NULL; s = s->next) {

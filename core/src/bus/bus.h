@@ -122,6 +122,12 @@ dg_sub *dg_bus_intercept(dg_bus *bus, dg_ctx *owner, const char *pattern, int pr
 /* Safe inside a callback: marks the entry and reaps it after dispatch. */
 void dg_bus_unsubscribe(dg_bus *bus, dg_sub *sub);
 /*
+ * The same for a handle that came from outside (a plugin): sub is used only if
+ * it is a live registration of owner. A stale, foreign or repeated handle is
+ * DG_ENOENT and touches nothing.
+ */
+int dg_bus_unsubscribe_owned(dg_bus *bus, dg_ctx *owner, dg_sub *sub);
+/*
  * Removes every subscription, interceptor and declaration of owner (its queued
  * events are dropped). Safe inside a callback, like dg_bus_unsubscribe().
  */

@@ -167,6 +167,9 @@ static int create_uuid(const char *path, char out[UUID_LEN + 1], char **err)
         rc = -errno;
     unlink(tmp);
     free(tmp);
+    /* Losing the new file to a power cut would mint another UUID: a ghost user. */
+    if (rc == 0)
+        rc = dg_fsync_parent(path);
     if (rc == -EEXIST) /* lost a race: use the winner's identity */
         return read_uuid(path, out, err) == 0 ? 0 : -1;
     if (rc != 0)

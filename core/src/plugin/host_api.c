@@ -87,8 +87,9 @@ static dg_sub *api_intercept(dg_ctx *ctx, const char *pattern, int priority, dg_
 
 static void api_unsubscribe(dg_ctx *ctx, dg_sub *sub)
 {
-    if (dg_ctx_check(ctx) && sub)
-        dg_bus_unsubscribe(ctx->host->bus, sub);
+    if (dg_ctx_check(ctx) && sub &&
+        dg_bus_unsubscribe_owned(ctx->host->bus, ctx, sub) != DG_OK)
+        dg_log(DG_LOG_WARN, ctx->id, "unsubscribe: not a live subscription of this plugin");
 }
 
 static int api_post(dg_ctx *ctx, dg_post_fn fn, void *user)

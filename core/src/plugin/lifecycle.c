@@ -40,23 +40,25 @@ static int deps_active(dg_plugin_host *host, dg_plugin_rec *p)
     return 1;
 }
 
-/* Runs start() between the two halves of the crash sentinel. */
-static int call_start(dg_plugin_host *host, dg_plugin_rec *p, void **state)
+/*
+ * The crash sentinel brackets everything that runs plugin code for the first
+ * time: opening the library (ELF constructors), the entry function and
+ * start(). A leftover sentinel quarantines the plugin on the next launch.
+ */
+static void sentinel_begin(dg_plugin_host *host, const dg_plugin_rec *p)
 {
-    if (host->data_dir) {
-        int rc = dg_sentinel_begin(host->data_dir, p->id);
-        if (rc != 0)
-            dg_log(DG_LOG_WARN, "plugin", "%s: cannot write crash sentinel (%s); starting anyway",
-                   p->id, strerror(-rc));
-    }
-    int rc = p->lib.desc->start(p->ctx, dg_plugin_api(), state);
-    if (host->data_dir) {
-        int e = dg_sentinel_end(host->data_dir, p->id);
-        if (e != 0)
-            dg_log(DG_LOG_WARN, "plugin", "%s: cannot remove crash sentinel: %s", p->id,
-                   strerror(-e));
-    }
-    return rc;
+    int rc = host->data_dir ? dg_sentinel_begin(host->data_dir, p->id) : 0;
+    if (rc != 0)
+        dg_log(DG_LOG_WARN, "plugin", "%s: cannot write crash sentinel (%s); starting anyway",
+               p->id, strerror(-rc));
+}
+
+static void sentinel_end(dg_plugin_host *host, const dg_plugin_rec *p)
+{
+    int rc = host->data_dir ? dg_sentinel_end(host->data_dir, p->id) : 0;
+    if (rc != 0)
+        dg_log(DG_LOG_WARN, "plugin", "%s: cannot remove crash sentinel: %s", p->id,
+               strerror(-rc));
 }
 
 int dg_host_start_one(dg_plugin_host *host, dg_plugin_rec *p)
@@ -66,26 +68,24 @@ int dg_host_start_one(dg_plugin_host *host, dg_plugin_rec *p)
         return 0;
     if (!p->m || !deps_active(host, p))
         return -1;
-    if (!p->m->library) {
-        /* A declarative plugin (manifest only): nothing to run. */
-        p->start_seq = ++host->next_start_seq;
-        dg_host_set_state(host, p, DG_PLUGIN_ACTIVE, NULL);
-        return 0;
-    }
     char reason[DG_REASON_MAX];
+    sentinel_begin(host, p);
     if (dg_loader_open(p->m->library_path, p->m->entry, p->id, host->no_dlclose, &p->lib, reason,
                        sizeof(reason)) != 0) {
+        sentinel_end(host, p);
         dg_host_set_state(host, p, DG_PLUGIN_LOAD_FAILED, "%s", reason);
         return -1;
     }
     p->ctx = dg_ctx_new(host, p, ++host->next_gen);
     if (!p->ctx) {
+        sentinel_end(host, p);
         dg_loader_close(&p->lib);
         dg_host_set_state(host, p, DG_PLUGIN_START_FAILED, "start failed: out of memory");
         return -1;
     }
     void *state = NULL;
-    int rc = call_start(host, p, &state);
+    int rc = p->lib.desc->start(p->ctx, dg_plugin_api(), &state);
+    sentinel_end(host, p);
     if (rc != DG_OK) {
         char last[sizeof(p->ctx->last_error)];
         memcpy(last, p->ctx->last_error, sizeof(last));

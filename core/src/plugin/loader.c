@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /*
@@ -89,6 +90,21 @@ static void *open_locked(const char *path, int resident, char *reason, size_t le
     lt_dladvise_local(&advise);
     if (resident)
         lt_dladvise_resident(&advise);
+    /*
+     * libltdl binds lazily (plugin-architecture.md §6.3-1): a plugin linked
+     * without -z now and with an undefined symbol would load and then kill the
+     * daemon at its first call. Binding everything with the system loader first
+     * refuses such a file now, with the real reason; libltdl then finds the
+     * library already mapped and fully bound.
+     */
+    (void)dlerror();
+    void *strict = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!strict) {
+        const char *e = dlerror();
+        snprintf(reason, len, "cannot load library: %s", e ? e : "unknown dlopen error");
+        lt_dladvise_destroy(&advise);
+        return NULL;
+    }
     (void)lt_dlerror();
     lt_dlhandle h = lt_dlopenadvise(path, advise);
     lt_dladvise_destroy(&advise);
@@ -96,6 +112,7 @@ static void *open_locked(const char *path, int resident, char *reason, size_t le
         explain_open_failure(path, lt_dlerror(), reason, len);
     else if (resident)
         ltdl_pinned = 1;
+    dlclose(strict); /* libltdl holds its own reference now */
     return h;
 }
 
@@ -115,6 +132,13 @@ static int check_file(const char *path, char *reason, size_t len)
     }
     if (!S_ISREG(st.st_mode)) {
         snprintf(reason, len, "library %s is not a regular file", path);
+        return -1;
+    }
+    /* Code we are about to run must not be replaceable by anyone but us or root. */
+    if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        snprintf(reason, len,
+                 "library %s is writable by others or owned by another user (uid %u, mode %03o)",
+                 path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
         return -1;
     }
     return 0;

@@ -382,6 +382,9 @@ static int library_valid(const char *s)
     size_t n = strnlen(s, FILE_NAME_MAX + 1);
     if (n == 0 || n > FILE_NAME_MAX || strcmp(s, ".") == 0 || strstr(s, ".."))
         return 0;
+    /* A libtool .la file names another file to open, possibly outside the plugin folder. */
+    if (n >= 3 && strcmp(s + n - 3, ".la") == 0)
+        return 0;
     for (; *s; s++)
         if (*s == '/' || *s == '\\' || (unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
@@ -501,8 +504,8 @@ static int parse_binary(parse_ctx *c, json_t *root)
         return -1;
     if (!library_valid(s))
         return fail(c,
-                    "'library': '%s' must be a plain file name (no '/', no '..', "
-                    "1 to %d bytes)",
+                    "'library': '%s' must be a plain file name (no '/', no '..', not a "
+                    "libtool .la, 1 to %d bytes)",
                     show(s).s, FILE_NAME_MAX);
     if (copy_string(c, s, &c->m->library) != 0 || string_member(c, root, "", "entry", 1, &s) != 0)
         return -1;
@@ -767,6 +770,12 @@ static int parse_config(parse_ctx *c, json_t *root)
             return fail(c,
                         "'config': '%s' is not a valid config key (dotted [A-Za-z0-9_-] segments)",
                         show(key).s);
+        /* A plugin declares only its own keys: otherwise a manifest that is never even
+         * loaded could take over another plugin's keys (plugins.<id>.enabled included). */
+        size_t idlen = strlen(c->m->id);
+        if (strncmp(key, c->m->id, idlen) != 0 || key[idlen] != '.')
+            return fail(c, "'config': '%s' must start with the plugin id ('%s.')", show(key).s,
+                        c->m->id);
         dg_manifest_config_key *k = &c->m->config[c->m->n_config++];
         if (parse_config_entry(c, key, value, k) != 0)
             return -1;

@@ -83,20 +83,43 @@ int dg_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
     if (rc != 0)
         unlink(tmp);
     free(tmp);
+    /* The rename itself is only durable once the directory is synced. */
+    if (rc == 0)
+        rc = dg_fsync_parent(path);
+    return rc;
+}
+
+int dg_fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return -ENOMEM;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
     return rc;
 }
 
 int dg_read_file(const char *path, size_t max_len, char **out, size_t *len)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted where a config file belongs must not hang the daemon. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int rc = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+    if (fstat(fd, &st) != 0) {
+        int rc = -errno;
         close(fd);
         return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     }
     if ((size_t)st.st_size > max_len) {
         close(fd);
@@ -108,7 +131,7 @@ int dg_read_file(const char *path, size_t max_len, char **out, size_t *len)
         return -ENOMEM;
     }
     size_t got = 0;
-    while (got <= max_len) {
+    for (;;) {
         ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
         if (n < 0 && errno == EINTR)
             continue;

@@ -138,11 +138,17 @@ int dg_home_create(const dg_home *home, char **err)
             *err = path_error("cannot create", dirs[i], -rc);
             return -1;
         }
-    }
-    /* The root may predate us (mkdir -p'd by the user): it holds keys, keep it private. */
-    if (home->root && chmod(home->root, 0700) != 0) {
-        *err = path_error("cannot make private", home->root, errno);
-        return -1;
+        /* They may predate us (made by hand, or copied from another PC): they hold keys
+         * and history, so they must be ours and private. */
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || chmod(dirs[i], 0700) != 0) {
+            *err = path_error("cannot make private", dirs[i], errno);
+            return -1;
+        }
+        if (st.st_uid != geteuid()) {
+            *err = path_error("refusing a folder owned by another user:", dirs[i], EPERM);
+            return -1;
+        }
     }
     return 0;
 }

@@ -16,7 +16,8 @@
 #include <time.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static dg_log_level log_threshold = DG_LOG_INFO;
+/* Atomic: worker threads read it while SIGHUP may change it on the loop thread. */
+static _Atomic dg_log_level log_threshold = DG_LOG_INFO;
 static int log_to_stderr = 1;
 static FILE *log_file;
 static char *log_path;
@@ -84,15 +85,18 @@ static void rotate_locked(void)
     }
     free(from);
     free(to);
-    log_file = fopen(log_path, "a");
+    log_file = fopen(log_path, "ae");
     if (log_file)
         chmod(log_path, 0600);
+    else if (log_to_stderr) /* say once that file logging stopped, rather than go silent */
+        fprintf(stderr, "dengon: cannot reopen %s after rotation; logging to stderr only\n",
+                log_path);
     log_file_size = 0;
 }
 
 int dg_log_open_file(const char *path, size_t max_bytes, int keep)
 {
-    FILE *f = fopen(path, "a");
+    FILE *f = fopen(path, "ae");
     if (!f)
         return -errno;
     chmod(path, 0600);
