@@ -849,7 +849,11 @@ static int has_stash(fixture *fx, void *arg)
 static void test_disconnect_with_pending(void **state)
 {
     fixture *fx = *state;
-    /* Connect from this thread, let the server see the call, then hang up. */
+    /*
+     * Connect from this thread, let the server see the call, then hang up. A
+     * hang-up looks like a half-close (`nc -N`), so the connection waits for
+     * the answer it owes; writing it to a gone peer then closes the client.
+     */
     conn c;
     assert_int_equal(conn_open(&c, fx->path), 0);
     assert_int_equal(conn_send_str(&c, "{\"id\":1,\"method\":\"test.never\"}\n"), 0);
@@ -858,15 +862,37 @@ static void test_disconnect_with_pending(void **state)
     assert_int_equal(json_integer_value(json_object_get(stats, "pending")), 1);
     json_decref(stats);
     conn_close(&c);
+    uv_run(&fx->loop, UV_RUN_NOWAIT);
+    assert_int_equal(dg_rpc_pending(fx->rpc), 1); /* the handler still owes the answer */
+    dg_rpc_reply(fx->stashed, json_string("nobody listens"));
+    fx->stashed = NULL;
     run_until(fx, no_clients, NULL);
-
     stats = dg_control_stats(fx->ctl);
     assert_int_equal(json_integer_value(json_object_get(stats, "pending")), 0);
     json_decref(stats);
-    assert_int_equal(dg_rpc_pending(fx->rpc), 1); /* the handler still owes the answer */
-    dg_rpc_reply(fx->stashed, json_string("nobody listens")); /* discarded */
-    fx->stashed = NULL;
     assert_int_equal(dg_rpc_pending(fx->rpc), 0);
+}
+
+/* `printf '{...}' | nc -N`: the answer of an asynchronous call still arrives. */
+static void test_half_close_waits_for_async_answers(void **state)
+{
+    fixture *fx = *state;
+    conn c;
+    assert_int_equal(conn_open(&c, fx->path), 0);
+    assert_int_equal(conn_send_str(&c, "{\"id\":7,\"method\":\"test.never\"}\n"), 0);
+    assert_int_equal(shutdown(c.fd, SHUT_WR), 0);
+    run_until(fx, has_stash, NULL);
+    uv_run(&fx->loop, UV_RUN_NOWAIT);
+    dg_rpc_reply(fx->stashed, json_string("late"));
+    fx->stashed = NULL;
+    run_until(fx, no_clients, NULL);
+    json_t *r = conn_read(&c);
+    assert_non_null(r);
+    assert_int_equal(json_integer_value(json_object_get(r, "id")), 7);
+    assert_string_equal(json_string_value(json_object_get(r, "result")), "late");
+    json_decref(r);
+    assert_true(conn_eof(&c));
+    conn_close(&c);
 }
 
 static void test_stop_with_clients(void **state)
@@ -985,6 +1011,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oversize_line_closes, server_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_half_close, server_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_too_many_clients, server_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_half_close_waits_for_async_answers, server_setup,
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(test_disconnect_with_pending, server_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_clients, server_setup, fixture_teardown),

@@ -191,11 +191,16 @@ static void on_done(void *user, const json_t *result, const json_t *error)
         send_response(c, response); /* NULL response (OOM) closes the client */
     json_decref(response);
     unlink_request(c, req);
-    if (req->invoking)
+    int synchronous = req->invoking; /* handle_line frees it and handles the close */
+    if (synchronous)
         req->answered = 1;
     else
         free_request(req);
-    schedule_resume(c);
+    /* A half-closed client waited for this last answer: now it may go. */
+    if (c->eof && c->n_requests == 0 && !c->closing && !synchronous)
+        begin_close(c, 1);
+    else
+        schedule_resume(c);
 }
 
 static void handle_line(ctl_client *c, const char *line, size_t len)
@@ -318,9 +323,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         process(c, 0);
     } else if (nread == UV_EOF) {
         /*
-         * The client closed its end: answer what it sent (an unterminated last
-         * line too, for `printf ... | socat`), flush synchronous answers, and
-         * detach calls still in flight: nobody will read their answers.
+         * The client closed its writing end (`printf ... | socat`, `nc -N`):
+         * answer what it sent, an unterminated last line too. Calls still in
+         * flight keep the connection open until they answer; a client that
+         * vanished entirely shows up as a write or read error instead.
          */
         c->eof = 1;
         update_reading(c);
@@ -329,7 +335,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         size_t len;
         if (!c->closing && dg_linebuf_rest(&c->in, &line, &len))
             handle_line(c, line, len);
-        begin_close(c, 1);
+        if (!c->closing && c->n_requests == 0)
+            begin_close(c, 1);
     } else if (nread < 0) {
         dg_log(DG_LOG_DEBUG, "control", "client read failed: %s", uv_strerror((int)nread));
         begin_close(c, 0);
