@@ -240,6 +240,27 @@ class Config(DaemonTestCase):
         self.assertEqual(d.result("core.whoami")["nickname"], "Dan")
         self.assert_clean_exit(d)
 
+    def test_reload_applies_both_files_or_neither(self):
+        system = os.path.join(self.tmp, "system.ini")
+        with open(system, "w") as f:
+            f.write("identity.group = A\n")
+        d = self.daemon(args=["--system-config", system])
+        self.write_user_config(d, "identity.nickname = Dan\n")
+        d.start()
+        self.assertEqual(d.result("core.whoami")["group"], "A")
+        with open(system, "w") as f:
+            f.write("identity.group = B\n")
+        self.write_user_config(d, "[identity\nnickname = Eve\n")
+        d.signal(signal.SIGHUP)
+        wait_until(lambda: "reload failed" in d.log_text(), what="reload error in the log")
+        who = d.result("core.whoami")
+        self.assertEqual((who["group"], who["nickname"]), ("A", "Dan"))
+        self.write_user_config(d, "identity.nickname = Eve\n")
+        d.signal(signal.SIGHUP)
+        wait_until(lambda: d.result("core.whoami")["group"] == "B", what="both files applied")
+        self.assertEqual(d.result("core.whoami")["nickname"], "Eve")
+        self.assert_clean_exit(d)
+
     def test_unknown_keys_are_warned_once(self):
         d = self.daemon()
         self.write_user_config(d, "typo.keyname = 1\n")

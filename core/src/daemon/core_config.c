@@ -137,10 +137,32 @@ int dg_daemon_config_init(dg_daemon *d, char **err)
     return 0;
 }
 
+/* Parses path into a throwaway config: 0 when it would load. */
+static int check_layer_file(dg_config_layer layer, const char *path, char **err)
+{
+    dg_config *scratch = dg_config_new();
+    if (!scratch) {
+        *err = strdup("out of memory");
+        return -1;
+    }
+    char *why = NULL;
+    int rc = dg_config_load_file(scratch, layer, path, &why);
+    dg_config_free(scratch);
+    if (rc != DG_OK) {
+        *err = why ? why : strdup("cannot read configuration");
+        return -1;
+    }
+    free(why);
+    return 0;
+}
+
 void dg_daemon_config_reload(dg_daemon *d)
 {
     char *err = NULL;
-    if (load_layer_file(d, DG_LAYER_SYSTEM, d->opts.system_config, &err) != 0 ||
+    /* Both files or neither: check them before touching the live layers. */
+    if (check_layer_file(DG_LAYER_SYSTEM, d->opts.system_config, &err) != 0 ||
+        check_layer_file(DG_LAYER_USER, d->home.user_config_file, &err) != 0 ||
+        load_layer_file(d, DG_LAYER_SYSTEM, d->opts.system_config, &err) != 0 ||
         load_layer_file(d, DG_LAYER_USER, d->home.user_config_file, &err) != 0) {
         dg_log(DG_LOG_ERROR, "core", "reload failed, keeping the previous values: %s", err);
         free(err);
