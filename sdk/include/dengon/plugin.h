@@ -216,8 +216,10 @@ typedef struct dg_host_api {
 
     /*
      * Identity: borrowed object with "user", "host", "lan_key", "uuid",
-     * "cloud_key", "nickname", "group". Valid until the plugin stops; changes
-     * are published as "core.identity.changed".
+     * "cloud_key", "nickname", "group", as it was at the first call (a
+     * snapshot, valid until the plugin stops). Later changes of nickname,
+     * group or tenant are published as "core.identity.changed", whose payload
+     * is the new identity object.
      */
     const json_t *(*identity)(dg_ctx *ctx);
 
