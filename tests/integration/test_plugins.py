@@ -180,6 +180,15 @@ class Corpus(DaemonTestCase):
         self.assertEqual(d.plugins()["ctor-crashes"]["state"], "active")
         self.assert_clean_exit(d)
 
+    def test_shutdown_stops_plugins_in_reverse_start_order(self):
+        d = self.corpus_daemon().start()
+        self.assert_clean_exit(d)
+        with open(os.path.join(self.markers, "stop-order")) as f:
+            order = f.read().split()
+        # testdep started after testgood (it depends on it), so it stops first.
+        self.assertEqual(order, ["testdep", "testgood"])
+        self.assertIn("stopped", d.log_text())
+
     def test_safe_mode_starts_nothing(self):
         d = self.corpus_daemon(args=["--safe-mode"]).start()
         self.assertEqual(d.result("core.status")["plugins"]["active"], 0)

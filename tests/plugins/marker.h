@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void test_marker(const char *id, const char *what)
+static inline void test_marker(const char *id, const char *what)
 {
     const char *dir = getenv("DENGON_TEST_MARKER_DIR");
     if (!dir)
@@ -20,6 +20,21 @@ static void test_marker(const char *id, const char *what)
     FILE *f = fopen(path, "w");
     if (f)
         fclose(f);
+}
+
+/* Appends id as one line to "<DENGON_TEST_MARKER_DIR>/<file>": records an order. */
+static inline void test_marker_append(const char *file, const char *id)
+{
+    const char *dir = getenv("DENGON_TEST_MARKER_DIR");
+    if (!dir)
+        return;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%s\n", id);
+        fclose(f);
+    }
 }
 
 #define TEST_MARKER_CONSTRUCTOR(id)                                                                \

@@ -2,6 +2,7 @@
  * testdep: depends on testgood and uses its test.counter@1 service.
  *   RPC testdep.count  {"count": testgood's count, read through the service}
  */
+#include "marker.h"
 #include "test_counter.h"
 
 #include <dengon/plugin.h>
@@ -45,6 +46,7 @@ static int dep_start(dg_ctx *ctx, const dg_host_api *api, void **state)
 
 static void dep_stop(dg_ctx *ctx, void *state)
 {
+    test_marker_append("stop-order", "testdep");
     free(state);
 }
 

@@ -155,6 +155,7 @@ static int good_start(dg_ctx *ctx, const dg_host_api *api, void **state)
 static void good_stop(dg_ctx *ctx, void *state)
 {
     good *g = state;
+    test_marker_append("stop-order", "testgood");
     if (g->kept_fd >= 0)
         close(g->kept_fd);
     free(g);
