@@ -18,7 +18,10 @@
  *     DG_API_HAS() before calling them.
  *
  * Threading: every callback runs on the host's loop thread. Only the functions
- * marked "thread-safe" may be called from other threads.
+ * marked "thread-safe" may be called from other threads, and only while the
+ * plugin runs: a plugin that starts threads must join them in stop(), and in
+ * start() before it returns an error (stop() is not called then), because ctx
+ * is freed right after.
  *
  * Ownership vocabulary (as in jansson):
  *   borrowed  the caller must not free it; valid until the callback returns
