@@ -11,7 +11,7 @@ build_pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev python3
   libuv1-dev libjansson-dev libinih-dev libltdl-dev libssl-dev
   libsqlite3-dev libcmocka-dev
-  iproute2 iptux xvfb
+  iproute2 iptux xvfb dbus-daemon
 )
 runtime_pkgs=(libuv1 libjansson4 libinih1 libltdl7 libssl3 libsqlite3-0)
 
