@@ -60,7 +60,10 @@ class Daemon:
         return os.path.join(self.home, "run", "control.sock")
 
     def command(self):
-        cmd = [DENGOND, "--home", self.home, "--system-config", "/nonexistent/dengon.ini"]
+        # Nothing from the machine: no system file, no team policy, no admin keys
+        # (a test that wants them passes its own --policy-dir/--keys-dir in args).
+        cmd = [DENGOND, "--home", self.home, "--system-config", "/nonexistent/dengon.ini",
+               "--policy-dir", "/nonexistent/policy.d", "--keys-dir", "/nonexistent/keys"]
         if not self.system_plugins:
             cmd.append("--no-system-plugins")
         if SANITIZED:

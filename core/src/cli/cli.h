@@ -45,8 +45,10 @@ struct cli_command {
     /* Params of a custom builder for the help's "Calls METHOD with ..." line, or NULL. */
     const char *params_help;
     /*
-     * The command's own options: long flags without values ("--seal"), which
-     * may appear anywhere before "--", like the global options.
+     * The command's own options: long flags ("--seal"), which may appear
+     * anywhere before "--", like the global options. A flag written with a
+     * value name ("--with USER") takes a value, as "--with bob" or
+     * "--with=bob"; the builder and printer read it with cli_flag_value().
      */
     const char *flags[4];
     int min_args, max_args;
@@ -62,10 +64,23 @@ int cli_build_strings(const cli_command *cmd, int argc, char **argv, unsigned fl
 /* The command table (commands.c), terminated by an entry with name NULL. */
 const cli_command *cli_commands(void);
 
+/*
+ * The value given to the running command's option cmd->flags[i] when that
+ * option takes one ("--with USER"); NULL when it was not given.
+ */
+const char *cli_flag_value(int i);
+
 /* A new JSON string of arg, or NULL with a usage message in err when it is not UTF-8. */
 json_t *cli_string_arg(const char *arg, char *err, size_t err_len);
 
 /* Command groups (commands_<feature>.c), each terminated by an entry with name NULL. */
 extern const cli_command cli_commands_chat[];
+extern const cli_command cli_commands_licence[];
+extern const cli_command cli_commands_policy[];
+extern const cli_command cli_commands_absence[];
+extern const cli_command cli_commands_users[];
+extern const cli_command cli_commands_history[];
+extern const cli_command cli_commands_rooms[];
+extern const cli_command cli_commands_queue[];
 
 #endif

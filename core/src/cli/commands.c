@@ -184,6 +184,13 @@ static const cli_command commands[] = {
 static const cli_command *const groups[] = {
     commands,
     cli_commands_chat,
+    cli_commands_licence,
+    cli_commands_policy,
+    cli_commands_absence,
+    cli_commands_users,
+    cli_commands_history,
+    cli_commands_rooms,
+    cli_commands_queue,
     NULL,
 };
 

@@ -30,6 +30,7 @@ typedef struct options {
     double timeout;
     /* Command options ("--seal") seen before "--", checked once the command is known. */
     const char **flags;
+    const char **flag_values; /* flag_values[k]: the value of flags[k] ("--with USER"), or NULL */
     int nflags;
 } options;
 
@@ -53,14 +54,17 @@ static void synopsis(const cli_command *c, char *buf, size_t len)
         snprintf(buf + used, len - used, " %s", c->args);
 }
 
-/* Width of the synopsis column of the overview: the longest one. */
+/* Longer synopses go on a line of their own, so the summaries stay within 80 columns. */
+#define SYNOPSIS_MAX 42
+
+/* Width of the synopsis column of the overview: the longest one up to SYNOPSIS_MAX. */
 static int synopsis_width(void)
 {
     size_t width = 22;
     for (const cli_command *c = cli_commands(); c->name; c++) {
         char buf[128];
         synopsis(c, buf, sizeof buf);
-        if (strlen(buf) > width)
+        if (strlen(buf) > width && strlen(buf) <= SYNOPSIS_MAX)
             width = strlen(buf);
     }
     return (int)width;
@@ -70,7 +74,11 @@ static void print_command_line(const cli_command *c, FILE *out)
 {
     char buf[128];
     synopsis(c, buf, sizeof buf);
-    fprintf(out, "  %-*s  %s\n", synopsis_width(), buf, c->summary);
+    int width = synopsis_width();
+    if (strlen(buf) > (size_t)width)
+        fprintf(out, "  %s\n  %-*s  %s\n", buf, width, "", c->summary);
+    else
+        fprintf(out, "  %-*s  %s\n", width, buf, c->summary);
 }
 
 static void usage_overview(FILE *out)
@@ -197,13 +205,23 @@ static int parse_timeout(const char *text, double *out)
     return 0;
 }
 
-/* Is a one of the options of some command ("--seal")? */
+/*
+ * Does argument a ("--seal", "--with", "--with=bob") name the command option
+ * flag ("--seal", or "--with USER" for one taking a value)?
+ */
+static int flag_matches(const char *a, const char *flag)
+{
+    size_t len = strcspn(flag, " ");
+    return strncmp(a, flag, len) == 0 && (a[len] == '\0' || (a[len] == '=' && flag[len] == ' '));
+}
+
+/* Is a one of the options of some command? 0 no, 1 yes, 2 yes and it takes a value. */
 static int is_command_flag(const char *a)
 {
     for (const cli_command *c = cli_commands(); c->name; c++)
         for (int i = 0; i < 4 && c->flags[i]; i++)
-            if (strcmp(a, c->flags[i]) == 0)
-                return 1;
+            if (flag_matches(a, c->flags[i]))
+                return strchr(c->flags[i], ' ') ? 2 : 1;
     return 0;
 }
 
@@ -244,7 +262,18 @@ static int parse_args(int argc, char **argv, options *o, char **pos, int *npos, 
                     break;
                 }
             }
-            if (which == 3 && is_command_flag(a)) {
+            int kind = which == 3 ? is_command_flag(a) : 0;
+            if (kind == 2) {
+                /* "--with USER" or "--with=USER" */
+                size_t n = strcspn(a, "=");
+                value = a[n] == '=' ? a + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                if (!value || !*value) {
+                    *status = usage_error(o, NULL, "option %.*s needs a value", (int)n, a);
+                    return -1;
+                }
+            }
+            if (kind) {
+                o->flag_values[o->nflags] = value;
                 o->flags[o->nflags++] = a;
                 continue;
             }
@@ -318,22 +347,32 @@ static void group_members(const char *group, char *buf, size_t len)
                                      c->name + glen + 1);
 }
 
+/* Values of the running command's options that take one (cli_flag_value). */
+static const char *flag_values[4];
+
+const char *cli_flag_value(int i)
+{
+    return i >= 0 && i < 4 ? flag_values[i] : NULL;
+}
+
 /*
- * The bits of the command options given (bit i: cmd->flags[i]); -1 after
- * reporting an option the command does not take.
+ * The bits of the command options given (bit i: cmd->flags[i]), and their
+ * values; -1 after reporting an option the command does not take.
  */
 static int command_flags(const options *o, const cli_command *cmd, unsigned *bits, int *status)
 {
     *bits = 0;
     for (int k = 0; k < o->nflags; k++) {
         int i = 0;
-        while (i < 4 && cmd->flags[i] && strcmp(o->flags[k], cmd->flags[i]) != 0)
+        while (i < 4 && cmd->flags[i] && !flag_matches(o->flags[k], cmd->flags[i]))
             i++;
         if (i == 4 || !cmd->flags[i]) {
-            *status = usage_error(o, cmd->name, "'%s' has no option '%s'", cmd->name, o->flags[k]);
+            *status = usage_error(o, cmd->name, "'%s' has no option '%.*s'", cmd->name,
+                                  (int)strcspn(o->flags[k], "="), o->flags[k]);
             return -1;
         }
         *bits |= 1u << i;
+        flag_values[i] = o->flag_values[k]; /* the last one given wins */
     }
     return 0;
 }
@@ -404,10 +443,12 @@ int main(int argc, char **argv)
 
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     o.flags = calloc((size_t)argc + 1, sizeof *o.flags);
+    o.flag_values = calloc((size_t)argc + 1, sizeof *o.flag_values);
     int npos = 0, status = CLI_EXIT_OK;
-    if (!pos || !o.flags) {
+    if (!pos || !o.flags || !o.flag_values) {
         free(pos);
         free(o.flags);
+        free(o.flag_values);
         fputs("dengon: out of memory\n", stderr);
         return CLI_EXIT_FAIL;
     }
@@ -471,5 +512,6 @@ int main(int argc, char **argv)
 out:
     free(pos);
     free(o.flags);
+    free(o.flag_values);
     return status;
 }

@@ -195,18 +195,33 @@ void cli_print_plugins(const cli_command *cmd, int argc, char **argv, unsigned f
     }
     static const char *const headers[] = {"ID", "VERSION", "STATE", "REASON"};
     static const char *const keys[] = {"id", "version", "state", "reason"};
-    cli_table *t = cli_table_new(4, headers);
-    if (!t)
-        return;
+    /* Premium plugins add a LICENCE column: licensed, trial (seconds left), locked. */
+    static const char *const premium_headers[] = {"ID", "VERSION", "STATE", "LICENCE", "REASON"};
     size_t i;
     json_t *p;
+    int premium = 0;
     json_array_foreach(result, i, p)
     {
-        char *cells[4];
+        premium |= json_is_object(json_object_get(p, "licence"));
+    }
+    size_t ncols = premium ? 5 : 4;
+    cli_table *t = cli_table_new(ncols, premium ? premium_headers : headers);
+    if (!t)
+        return;
+    json_array_foreach(result, i, p)
+    {
+        char *cells[5];
+        char licence[64] = "-";
         for (size_t k = 0; k < 4; k++)
             cells[k] = value_text(json_object_get(p, keys[k]));
+        if (json_is_object(json_object_get(p, "licence")))
+            cli_licence_state_text(json_object_get(p, "licence"), licence, sizeof licence);
+        if (premium) {
+            cells[4] = cells[3];
+            cells[3] = strdup(licence);
+        }
         cli_table_add(t, (const char *const *)cells);
-        for (size_t k = 0; k < 4; k++)
+        for (size_t k = 0; k < ncols; k++)
             free(cells[k]);
     }
     cli_table_print(t, stdout);

@@ -37,4 +37,52 @@ void cli_print_inbox(const cli_command *cmd, int argc, char **argv, unsigned fla
 void cli_print_read(const cli_command *cmd, int argc, char **argv, unsigned flags,
                     const json_t *result);
 
+/* The user directory commands (print_users.c). */
+void cli_print_priority(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                        const json_t *result);
+void cli_print_forget(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                      const json_t *result);
+
+/* The absence commands (print_absence.c). */
+void cli_print_absence(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                       const json_t *result);
+
+/* The history commands (print_history.c). */
+void cli_print_log(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                   const json_t *result);
+void cli_print_log_export(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                          const json_t *result);
+void cli_print_log_stats(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                         const json_t *result);
+void cli_print_log_prune(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                         const json_t *result);
+
+/* Licences and team policy (print_licence.c, print_policy.c). */
+void cli_print_licence_show(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                            const json_t *result);
+void cli_print_policy_show(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                           const json_t *result);
+/* "licensed", "trial (87 s left)", "locked" for a plugin's "licence" object. */
+void cli_licence_state_text(const json_t *licence, char *buf, size_t len);
+
+/* Rooms (print_rooms.c). */
+void cli_print_room(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                    const json_t *result);
+void cli_print_room_invite(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                           const json_t *result);
+void cli_print_rooms(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                     const json_t *result);
+void cli_print_room_say(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                        const json_t *result);
+void cli_print_room_log(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                        const json_t *result);
+
+/* The offline queue (print_queue.c). */
+void cli_print_queue(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                     const json_t *result);
+void cli_print_queue_send(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                          const json_t *result);
+void cli_print_queue_discard(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                             const json_t *result);
+
 #endif

@@ -163,12 +163,14 @@ void cli_print_users(const cli_command *cmd, int argc, char **argv, unsigned fla
         return;
     }
     if (json_array_size(result) == 0) {
-        puts((flags & 1u) ? "no users seen yet"
-                          : "no users online; 'dengon users --all' also lists offline ones");
+        puts((flags & 1u)
+                 ? "no users seen yet"
+                 : "no users online; 'dengon users --all' also lists offline and hidden ones");
         return;
     }
-    static const char *const headers[] = {"NICKNAME", "GROUP", "STATUS", "KEY", "ADDRESS"};
-    cli_table *t = cli_table_new(5, headers);
+    static const char *const headers[] = {"NICKNAME", "GROUP", "STATUS",
+                                          "PRIORITY", "KEY",   "ADDRESS"};
+    cli_table *t = cli_table_new(6, headers);
     if (!t)
         return;
     size_t i;
@@ -185,10 +187,15 @@ void cli_print_users(const cli_command *cmd, int argc, char **argv, unsigned fla
         const char *group = text_field(u, "group");
         const char *status = text_field(u, "status");
         const char *address = text_field(u, "address");
-        const char *cells[5] = {nick   ? nick
+        /* A hidden user (listed with --all) shows as such; the level is kept for later. */
+        const char *priority = true_field(u, "hidden") ? "hidden" : text_field(u, "priority");
+        const char *cells[6] = {nick   ? nick
                                 : user ? user
                                        : "-",
-                                group ? group : "-", status ? status : "-", key,
+                                group ? group : "-",
+                                status ? status : "-",
+                                priority ? priority : "-",
+                                key,
                                 address ? address : "-"};
         cli_table_add(t, cells);
     }

@@ -13,6 +13,9 @@
 #include "rpc/rpc.h"
 #include <uv.h>
 
+struct dg_policy_wiring;
+struct dg_licence_wiring;
+
 typedef struct dg_daemon {
     dg_options opts;
     dg_home home;
@@ -27,6 +30,8 @@ typedef struct dg_daemon {
     uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
     uint64_t started_ms;    /* uv_hrtime() / 1e6 at start */
     char *system_plugin_dir;
+    struct dg_policy_wiring *policy;   /* policy_wiring.c */
+    struct dg_licence_wiring *licence; /* licence_wiring.c */
     int stopping;
 } dg_daemon;
 
@@ -37,6 +42,26 @@ void dg_daemon_config_reload(dg_daemon *d);
 
 /* core_rpc.c: the core's methods (core.*, config.*). */
 int dg_daemon_register_rpc(dg_daemon *d);
+
+/*
+ * policy_wiring.c: team policy. init (before the plugin host) reads the
+ * policy directory, locks its keys, registers policy.* and watches SIGHUP;
+ * attach (after dg_plugin_host_new) adds the policy gate; free after the
+ * plugin host is freed.
+ */
+int dg_daemon_policy_init(dg_daemon *d);
+void dg_daemon_policy_attach(dg_daemon *d);
+void dg_daemon_policy_free(dg_daemon *d);
+
+/*
+ * licence_wiring.c: the installed licence, premium plugins and their trial,
+ * licence.* and the "core.licence" service. init after the policy (it says
+ * which extra licence keys are trusted), attach after dg_plugin_host_new
+ * (after the policy's gate), free after the plugin host is freed.
+ */
+int dg_daemon_licence_init(dg_daemon *d);
+void dg_daemon_licence_attach(dg_daemon *d);
+void dg_daemon_licence_free(dg_daemon *d);
 
 /* signals.c */
 int dg_daemon_signals_start(dg_daemon *d);

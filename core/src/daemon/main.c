@@ -25,8 +25,8 @@
 #endif
 
 /* Capabilities the core itself provides to manifests' "requires". */
-static const char *const core_capabilities[] = {"core.bus@1", "core.rpc@1", "core.config@1",
-                                                "core.identity@1", NULL};
+static const char *const core_capabilities[] = {
+    "core.bus@1", "core.rpc@1", "core.config@1", "core.identity@1", "core.licence@1", NULL};
 
 /* The folder holding this executable (and the CLI beside it), or NULL. New string. */
 static char *executable_dir(void)
@@ -155,6 +155,9 @@ static int add_plugin_dirs(dg_daemon *d)
 
 static int start_plugins(dg_daemon *d)
 {
+    /* Policy and licence first: their gates decide before any plugin code runs. */
+    if (dg_daemon_policy_init(d) != 0 || dg_daemon_licence_init(d) != 0)
+        return fail("cannot start team policy and licences", NULL);
     dg_plugin_host_deps deps = {
         .loop = &d->loop,
         .bus = d->bus,
@@ -169,6 +172,8 @@ static int start_plugins(dg_daemon *d)
     d->plugins = dg_plugin_host_new(&deps);
     if (!d->plugins)
         return fail("cannot create the plugin host", NULL);
+    dg_daemon_policy_attach(d);
+    dg_daemon_licence_attach(d);
     add_plugin_dirs(d);
     dg_plugin_host_discover(d->plugins);
     /* Only now are all keys declared (core + every manifest): warn about the rest once. */
@@ -247,6 +252,10 @@ static void close_walk(uv_handle_t *handle, void *arg)
 static void teardown(dg_daemon *d)
 {
     dg_plugin_host_free(d->plugins);
+    d->plugins = NULL;
+    /* After the host: stopping plugins still asks the licence (observer). */
+    dg_daemon_licence_free(d);
+    dg_daemon_policy_free(d);
     /* Run what plugins' worker threads posted before they stopped (frees their records). */
     dg_bus_flush(d->bus);
     if (d->control)

@@ -23,6 +23,8 @@ static void usage(FILE *out)
           "  --plugin-dir DIR     also load plugins from DIR/<id>/plugin.json (repeatable)\n"
           "  --no-system-plugins  do not load the installed plugins\n"
           "  --system-config FILE system config file (default /etc/dengon/dengon.ini)\n"
+          "  --policy-dir DIR     team policy files (default /etc/dengon/policy.d)\n"
+          "  --keys-dir DIR       admin and extra licence keys (default /etc/dengon/keys)\n"
           "  --safe-mode          start no plugins\n"
           "  --no-dlclose         keep plugin libraries mapped (valgrind, sanitizers)\n"
           "  -h, --help           this help\n"
@@ -42,7 +44,18 @@ static int push(const char ***list, size_t *n, const char *value)
 
 int dg_options_parse(dg_options *opts, int argc, char **argv)
 {
-    enum { O_HOME = 256, O_PROFILE, O_LOG, O_PLUGIN_DIR, O_SYSCONF, O_SAFE, O_NOSYS, O_NODLCLOSE };
+    enum {
+        O_HOME = 256,
+        O_PROFILE,
+        O_LOG,
+        O_PLUGIN_DIR,
+        O_SYSCONF,
+        O_SAFE,
+        O_NOSYS,
+        O_NODLCLOSE,
+        O_POLICY_DIR,
+        O_KEYS_DIR
+    };
     static const struct option longopts[] = {
         {"home", required_argument, NULL, O_HOME},
         {"profile", required_argument, NULL, O_PROFILE},
@@ -50,6 +63,8 @@ int dg_options_parse(dg_options *opts, int argc, char **argv)
         {"log-level", required_argument, NULL, O_LOG},
         {"plugin-dir", required_argument, NULL, O_PLUGIN_DIR},
         {"system-config", required_argument, NULL, O_SYSCONF},
+        {"policy-dir", required_argument, NULL, O_POLICY_DIR},
+        {"keys-dir", required_argument, NULL, O_KEYS_DIR},
         {"safe-mode", no_argument, NULL, O_SAFE},
         {"no-system-plugins", no_argument, NULL, O_NOSYS},
         {"no-dlclose", no_argument, NULL, O_NODLCLOSE},
@@ -60,6 +75,8 @@ int dg_options_parse(dg_options *opts, int argc, char **argv)
     memset(opts, 0, sizeof *opts);
     opts->profile = "client";
     opts->system_config = "/etc/dengon/dengon.ini";
+    opts->policy_dir = "/etc/dengon/policy.d";
+    opts->keys_dir = "/etc/dengon/keys";
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
@@ -77,6 +94,8 @@ int dg_options_parse(dg_options *opts, int argc, char **argv)
         case O_LOG: opts->log_level = optarg; break;
         case O_PLUGIN_DIR: rc = push(&opts->plugin_dirs, &opts->n_plugin_dirs, optarg); break;
         case O_SYSCONF: opts->system_config = optarg; break;
+        case O_POLICY_DIR: opts->policy_dir = optarg; break;
+        case O_KEYS_DIR: opts->keys_dir = optarg; break;
         case O_SAFE: opts->safe_mode = 1; break;
         case O_NOSYS: opts->no_system_plugins = 1; break;
         case O_NODLCLOSE: opts->keep_mapped = 1; break;

@@ -8,6 +8,8 @@ typedef struct dg_options {
     const char *home;          /* --home */
     const char *profile;       /* --profile (client|server) */
     const char *system_config; /* --system-config (default /etc/dengon/dengon.ini) */
+    const char *policy_dir;    /* --policy-dir (default /etc/dengon/policy.d) */
+    const char *keys_dir;      /* --keys-dir (default /etc/dengon/keys) */
     const char *log_level;     /* --log-level, NULL = config */
     const char **plugin_dirs;  /* --plugin-dir, repeatable */
     size_t n_plugin_dirs;

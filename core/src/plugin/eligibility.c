@@ -114,6 +114,15 @@ static int check_gates(dg_plugin_host *host, const dg_plugin_rec *p, dg_plugin_s
     return 1;
 }
 
+int dg_host_gate_denies(dg_plugin_host *host, const dg_plugin_rec *p, char *why, size_t len)
+{
+    dg_plugin_state st = DG_PLUGIN_DISABLED;
+    why[0] = '\0';
+    if (!p->m || check_gates(host, p, &st, why, len))
+        return 0;
+    return st == DG_PLUGIN_DISABLED;
+}
+
 int dg_host_eligibility(dg_plugin_host *host, const dg_plugin_rec *p, dg_plugin_state *st,
                         char *why, size_t len)
 {

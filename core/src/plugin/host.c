@@ -119,6 +119,8 @@ void dg_plugin_host_free(dg_plugin_host *host)
     free_strv(host->dirs, host->n_dirs);
     free_strv(host->core_caps, strv_len(host->core_caps));
     free(host->gates);
+    free(host->observers);
+    free(host->annotators);
     free(host->data_dir);
     free(host);
     dg_loader_exit();
@@ -163,6 +165,32 @@ void dg_plugin_host_add_gate(dg_plugin_host *host, dg_plugin_gate_fn fn, void *u
     }
     host->gates = n;
     host->gates[host->n_gates++] = (dg_plugin_gate){fn, user};
+}
+
+void dg_plugin_host_add_observer(dg_plugin_host *host, dg_plugin_observer_fn fn, void *user)
+{
+    if (!host || !fn)
+        return;
+    dg_plugin_observer *n = realloc(host->observers, (host->n_observers + 1) * sizeof(*n));
+    if (!n) {
+        dg_log(DG_LOG_ERROR, "plugin", "out of memory adding a plugin observer");
+        return;
+    }
+    host->observers = n;
+    host->observers[host->n_observers++] = (dg_plugin_observer){fn, user};
+}
+
+void dg_plugin_host_add_annotator(dg_plugin_host *host, dg_plugin_annotate_fn fn, void *user)
+{
+    if (!host || !fn)
+        return;
+    dg_plugin_annotator *n = realloc(host->annotators, (host->n_annotators + 1) * sizeof(*n));
+    if (!n) {
+        dg_log(DG_LOG_ERROR, "plugin", "out of memory adding a plugin annotator");
+        return;
+    }
+    host->annotators = n;
+    host->annotators[host->n_annotators++] = (dg_plugin_annotator){fn, user};
 }
 
 dg_plugin_rec *dg_host_find(dg_plugin_host *host, const char *id)

@@ -58,6 +58,22 @@ const char *dg_plugin_state_name(dg_plugin_state s); /* "active", "start_failed"
  */
 typedef int (*dg_plugin_gate_fn)(void *user, const dg_manifest *m, char **reason);
 
+/*
+ * Observer: sees every state change synchronously, after the state is set
+ * and before "core.plugin.state" is published (the licence starts a premium
+ * plugin's trial clock when it becomes active). m is NULL for an invalid
+ * manifest. It must not start or stop plugins.
+ */
+typedef void (*dg_plugin_observer_fn)(void *user, const char *id, const dg_manifest *m,
+                                      dg_plugin_state previous, dg_plugin_state state);
+/*
+ * Annotator: adds members to a plugin's entry in dg_plugin_host_list (the
+ * licence adds "licence": licensed, trial with seconds left, locked). m is
+ * NULL for an invalid manifest.
+ */
+typedef void (*dg_plugin_annotate_fn)(void *user, const dg_manifest *m, dg_plugin_state state,
+                                      json_t *entry);
+
 typedef struct dg_plugin_host_deps {
     uv_loop_t *loop;
     dg_bus *bus;
@@ -85,6 +101,8 @@ void dg_plugin_host_free(dg_plugin_host *host); /* stops everything first */
  */
 int dg_plugin_host_add_dir(dg_plugin_host *host, const char *dir);
 void dg_plugin_host_add_gate(dg_plugin_host *host, dg_plugin_gate_fn fn, void *user);
+void dg_plugin_host_add_observer(dg_plugin_host *host, dg_plugin_observer_fn fn, void *user);
+void dg_plugin_host_add_annotator(dg_plugin_host *host, dg_plugin_annotate_fn fn, void *user);
 
 /*
  * Reads every manifest, declares their config keys, applies eligibility and
@@ -103,7 +121,9 @@ void dg_plugin_host_stop_all(dg_plugin_host *host);
  * Live enable/disable: persists plugins.<id>.enabled in the user config file
  * (user_file), clears quarantine on enable, starts it (and dependents that
  * were waiting) or stops it (and its dependents first). *msg (new) says what
- * happened or why not. DG_OK, DG_ENOENT, DG_EDENIED (gate), DG_ERR.
+ * happened or why not. DG_OK, DG_ENOENT, DG_EDENIED (gate), DG_ERR. Enabling
+ * a plugin a gate disables (DG_EDENIED: team policy) fails before anything is
+ * written, with the gate's reason.
  */
 int dg_plugin_host_enable(dg_plugin_host *host, const char *id, const char *user_file, char **msg);
 int dg_plugin_host_disable(dg_plugin_host *host, const char *id, const char *user_file, char **msg);

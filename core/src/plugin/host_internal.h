@@ -48,6 +48,16 @@ typedef struct dg_plugin_gate {
     void *user;
 } dg_plugin_gate;
 
+typedef struct dg_plugin_observer {
+    dg_plugin_observer_fn fn;
+    void *user;
+} dg_plugin_observer;
+
+typedef struct dg_plugin_annotator {
+    dg_plugin_annotate_fn fn;
+    void *user;
+} dg_plugin_annotator;
+
 struct dg_plugin_host {
     uv_loop_t *loop;
     dg_bus *bus;
@@ -64,6 +74,10 @@ struct dg_plugin_host {
     size_t n_dirs;
     dg_plugin_gate *gates;
     size_t n_gates;
+    dg_plugin_observer *observers;
+    size_t n_observers;
+    dg_plugin_annotator *annotators;
+    size_t n_annotators;
     dg_plugin_rec **plugins;
     size_t n_plugins;
 
@@ -99,6 +113,8 @@ int dg_host_check_eligible(dg_plugin_host *host, dg_plugin_rec *p);
 /* The same checks without changing p: 1 eligible, else 0 with *st and why filled. */
 int dg_host_eligibility(dg_plugin_host *host, const dg_plugin_rec *p, dg_plugin_state *st,
                         char *why, size_t len);
+/* 1 when a gate disables p (DG_EDENIED: team policy), with its reason in why; else 0. */
+int dg_host_gate_denies(dg_plugin_host *host, const dg_plugin_rec *p, char *why, size_t len);
 /* 1 if plugins.<id>.enabled (or load.default_enabled) allows p, else 0 and why. */
 int dg_host_config_enabled(dg_plugin_host *host, const dg_plugin_rec *p, char *why, size_t len);
 /* Declares plugins.<id>.enabled and the manifest's own config keys. */

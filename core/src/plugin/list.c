@@ -18,6 +18,15 @@ static json_t *deps_json(const dg_manifest *m)
     return a;
 }
 
+/* What the annotators (licence, ...) add to an entry. */
+static json_t *annotated(const dg_plugin_rec *p, json_t *o)
+{
+    const dg_plugin_host *host = p->host;
+    for (size_t i = 0; o && i < host->n_annotators; i++)
+        host->annotators[i].fn(host->annotators[i].user, p->m, p->state, o);
+    return o;
+}
+
 static json_t *plugin_json(const dg_plugin_rec *p)
 {
     const dg_manifest *m = p->m;
@@ -30,7 +39,7 @@ static json_t *plugin_json(const dg_plugin_rec *p)
         /* Invalid: nothing from the manifest can be trusted. */
         json_object_set_new(o, "name", json_null());
         json_object_set_new(o, "version", json_null());
-        return o;
+        return annotated(p, o);
     }
     json_object_set_new(o, "name", json_string(m->name ? m->name : m->id));
     json_object_set_new(o, "version", json_string(m->version ? m->version : ""));
@@ -40,7 +49,7 @@ static json_t *plugin_json(const dg_plugin_rec *p)
     json_object_set_new(o, "requires", strv_json(m->requires, m->n_requires));
     json_object_set_new(o, "optional", strv_json(m->optional, m->n_optional));
     json_object_set_new(o, "dependencies", deps_json(m));
-    return o;
+    return annotated(p, o);
 }
 
 json_t *dg_plugin_host_list(dg_plugin_host *host)

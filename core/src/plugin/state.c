@@ -120,5 +120,7 @@ void dg_host_set_state(dg_plugin_host *host, dg_plugin_rec *p, dg_plugin_state s
     p->state = s;
     dg_log(is_failure(s) ? DG_LOG_WARN : DG_LOG_INFO, "plugin", "%s: %s%s%s", p->id,
            dg_plugin_state_name(s), reason ? ": " : "", reason ? reason : "");
+    for (size_t i = 0; i < host->n_observers; i++)
+        host->observers[i].fn(host->observers[i].user, p->id, p->m, previous, s);
     publish(host, p, previous);
 }

@@ -133,7 +133,16 @@ static int find_and_persist(dg_plugin_host *host, const char *id, int enable, co
 
 int dg_plugin_host_enable(dg_plugin_host *host, const char *id, const char *user_file, char **msg)
 {
-    dg_plugin_rec *p = NULL;
+    dg_plugin_rec *p = host && id ? dg_host_find(host, id) : NULL;
+    char why[DG_REASON_MAX];
+    /* Team policy turned it off: refuse before the user's choice is written. */
+    if (p && p->m && dg_host_gate_denies(host, p, why, sizeof(why))) {
+        if (msg)
+            *msg = NULL;
+        set_msg(msg, "%s: cannot enable: %s", id, why);
+        return DG_EDENIED;
+    }
+    p = NULL;
     int rc = find_and_persist(host, id, 1, user_file, msg, &p);
     if (rc != DG_OK)
         return rc;

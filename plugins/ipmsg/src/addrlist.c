@@ -112,6 +112,17 @@ int ipm_addrlist_add(ipm_addr_list *l, ipm_addr a)
     return 0;
 }
 
+void ipm_addrlist_remove(ipm_addr_list *l, ipm_addr a)
+{
+    /* The capacity stays: add() grows again only when n reaches a power of two. */
+    for (size_t i = 0; i < l->n; i++) {
+        if (ipm_addr_eq(l->v[i], a)) {
+            l->v[i] = l->v[--l->n];
+            return;
+        }
+    }
+}
+
 void ipm_addrlist_free(ipm_addr_list *l)
 {
     free(l->v);

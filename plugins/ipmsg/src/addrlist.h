@@ -55,6 +55,8 @@ int ipm_addrlist_parse(const char *text, uint16_t default_port, bool allow_wildc
 /* Appends a (unless already present). 0, or -1 on out of memory. */
 int ipm_addrlist_add(ipm_addr_list *l, ipm_addr a);
 bool ipm_addrlist_has(const ipm_addr_list *l, ipm_addr a);
+/* Removes a (the last entry takes its place); no-op when absent. */
+void ipm_addrlist_remove(ipm_addr_list *l, ipm_addr a);
 void ipm_addrlist_free(ipm_addr_list *l);
 
 #endif

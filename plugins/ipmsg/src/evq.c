@@ -23,9 +23,10 @@ static const struct {
     const char *topic;
     dg_overflow overflow;
 } topics[] = {
-    {"presence.changed", DG_OVERFLOW_DROP_OLDEST}, {"chat.message.received", DG_OVERFLOW_BLOCK},
-    {"chat.message.sent", DG_OVERFLOW_BLOCK},      {"chat.message.delivered", DG_OVERFLOW_BLOCK},
-    {"chat.message.failed", DG_OVERFLOW_BLOCK},    {"chat.message.opened", DG_OVERFLOW_BLOCK},
+    {"presence.changed", DG_OVERFLOW_DROP_OLDEST},   {"chat.message.received", DG_OVERFLOW_BLOCK},
+    {"chat.message.sent", DG_OVERFLOW_BLOCK},        {"chat.message.delivered", DG_OVERFLOW_BLOCK},
+    {"chat.message.failed", DG_OVERFLOW_BLOCK},      {"chat.message.opened", DG_OVERFLOW_BLOCK},
+    {"presence.self.changed", DG_OVERFLOW_COALESCE}, {"chat.message.read", DG_OVERFLOW_BLOCK},
 };
 
 int evq_declare_topics(ipm_state *st)
@@ -47,7 +48,7 @@ static int try_publish(ipm_state *st, const char *topic, json_t *payload)
     json_incref(payload);
     int rc = st->api->publish(st->ctx, topic, payload);
     if (rc != DG_EAGAIN) {
-        if (rc != DG_OK)
+        if (rc != DG_OK && rc != DG_STOP) /* a veto is a subscriber's choice, not a failure */
             st->api->log(st->ctx, DG_LOG_WARN, "publish %s failed (%d)", topic, rc);
         json_decref(payload);
     }
@@ -73,20 +74,23 @@ static void flush(dg_ctx *ctx, dg_timer *timer, void *user)
     q->timer = NULL;
 }
 
-void evq_publish(ipm_state *st, const char *topic, json_t *payload)
+int evq_publish(ipm_state *st, const char *topic, json_t *payload)
 {
     if (!payload)
-        return;
+        return DG_OK;
     if (!st->evq) {
         st->evq = calloc(1, sizeof(ipm_evq));
         if (!st->evq) {
-            st->api->publish(st->ctx, topic, payload); /* best effort, stolen */
-            return;
+            int rc = st->api->publish(st->ctx, topic, payload); /* best effort, stolen */
+            return rc == DG_STOP ? DG_STOP : DG_OK;
         }
     }
     ipm_evq *q = st->evq;
-    if (!q->head && try_publish(st, topic, payload) != DG_EAGAIN)
-        return;
+    if (!q->head) {
+        int rc = try_publish(st, topic, payload);
+        if (rc != DG_EAGAIN)
+            return rc == DG_STOP ? DG_STOP : DG_OK;
+    }
     /* Queued: payload already holds our reference from try_publish, or ours. */
     evq_item *it = calloc(1, sizeof(*it));
     char *t = strdup(topic);
@@ -95,7 +99,7 @@ void evq_publish(ipm_state *st, const char *topic, json_t *payload)
         free(t);
         st->api->log(st->ctx, DG_LOG_ERROR, "out of memory: event %s lost", topic);
         json_decref(payload);
-        return;
+        return DG_OK;
     }
     it->topic = t;
     it->payload = payload;
@@ -108,6 +112,7 @@ void evq_publish(ipm_state *st, const char *topic, json_t *payload)
     st->stats.events_deferred++;
     if (!q->timer)
         q->timer = st->api->timer_add(st->ctx, EVQ_RETRY_MS, EVQ_RETRY_MS, flush, st, NULL);
+    return DG_OK;
 }
 
 void evq_free(ipm_state *st)

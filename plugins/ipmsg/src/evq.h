@@ -14,8 +14,12 @@
 
 /* Declares the plugin's topics (docs/events.md "ipmsg"); DG_OK or an error. */
 int evq_declare_topics(ipm_state *st);
-/* Publishes payload (stolen) on a block topic, or queues it to retry. */
-void evq_publish(ipm_state *st, const char *topic, json_t *payload);
+/*
+ * Publishes payload (stolen) on a block topic, or queues it to retry. Returns
+ * DG_STOP when an interceptor vetoed it now (another plugin consumed the
+ * event), else DG_OK (published, queued, or logged as lost).
+ */
+int evq_publish(ipm_state *st, const char *topic, json_t *payload);
 /* Drops what is still queued (at stop; counted in the log). */
 void evq_free(ipm_state *st);
 

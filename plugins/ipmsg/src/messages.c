@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "absence.h"
 #include "evq.h"
 #include "net.h"
 #include "outbox.h"
@@ -181,6 +182,79 @@ out:
     return s;
 }
 
+static json_t *sent_to(const char *key, const char *nickname, ipm_addr a)
+{
+    char text[IPM_ADDR_TEXT];
+    return json_pack("{s:s, s:s, s:s, s:s, s:b}", "key", key, "nickname", nickname, "address",
+                     ipm_addr_format(a, text), "state", "sent", "opened", 0);
+}
+
+json_t *messages_broadcast(ipm_state *st, const char *text, size_t len, char *err, size_t errlen)
+{
+    uint32_t no = ipmsg_pktno_next_now(&st->pktno);
+    /* No SENDCHECKOPT: a broadcast is never acknowledged (§4.3). */
+    uint32_t cmd = IPMSG_SENDMSG | IPMSG_BROADCASTOPT;
+    char *legacy = malloc(IPM_TX_MAX), *utf8 = malloc(IPM_TX_MAX);
+    size_t legacy_len = 0, utf8_len = 0;
+    ipm_addr_list done = {0}, targets = {0};
+    json_t *rs = json_array(), *result = NULL;
+    if (!legacy || !utf8 || !rs) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    size_t users = 0;
+    bool need_utf8 = false;
+    for (size_t i = 0; i < st->users.n; i++) {
+        users += st->users.v[i]->presence != IPM_OFFLINE;
+        need_utf8 |= st->users.v[i]->presence != IPM_OFFLINE && st->users.v[i]->utf8;
+    }
+    /* Every encoding needed before anything is sent: all or nothing. */
+    if (tx_build(st, no, cmd, text, len, legacy, IPM_TX_MAX, &legacy_len) != 0 ||
+        (need_utf8 &&
+         tx_build(st, no, cmd | IPMSG_UTF8OPT, text, len, utf8, IPM_TX_MAX, &utf8_len) != 0)) {
+        snprintf(err, errlen, "the message does not fit in one IPMsg datagram (%u bytes at most)",
+                 (unsigned)IPM_TX_MAX);
+        goto out;
+    }
+    net_entry_targets(st, &targets);
+    if (users == 0 && targets.n == 0) {
+        snprintf(err, errlen,
+                 "nobody to send a broadcast to: no user is online and there is no broadcast "
+                 "target (a loopback bind address sends no broadcasts; see ipmsg.hosts)");
+        goto out;
+    }
+    /* Known users first, by unicast in their encoding: their copy should arrive first. */
+    for (size_t i = 0; i < st->users.n; i++) {
+        const ipm_user *u = st->users.v[i];
+        if (u->presence == IPM_OFFLINE)
+            continue;
+        if (!ipm_addrlist_has(&done, u->addr)) {
+            net_send(st, u->addr, u->utf8 ? utf8 : legacy, u->utf8 ? utf8_len : legacy_len);
+            ipm_addrlist_add(&done, u->addr);
+        }
+        json_array_append_new(rs, sent_to(u->key, u->nickname ? u->nickname : u->key, u->addr));
+    }
+    for (size_t i = 0; i < targets.n; i++) {
+        if (ipm_addrlist_has(&done, targets.v[i]))
+            continue;
+        char a[IPM_ADDR_TEXT];
+        net_send(st, targets.v[i], legacy, legacy_len);
+        ipm_addr_format(targets.v[i], a);
+        json_array_append_new(rs, sent_to(a, a, targets.v[i]));
+    }
+    result = json_pack("{s:I, s:b, s:b, s:I, s:O}", "id", (json_int_t)no, "sealed", 0, "broadcast",
+                       1, "time", (json_int_t)ipm_now(), "recipients", rs);
+    if (!result)
+        snprintf(err, errlen, "out of memory");
+out:
+    json_decref(rs);
+    ipm_addrlist_free(&done);
+    ipm_addrlist_free(&targets);
+    free(legacy);
+    free(utf8);
+    return result;
+}
+
 /* The sent record with this id, or NULL. */
 static ipm_sent *sent_find(ipm_state *st, uint32_t id)
 {
@@ -215,8 +289,11 @@ static char *make_key(const char *user, const char *host)
 
 static void auto_reply(ipm_state *st, ipm_addr to, uint32_t utf8)
 {
-    /* §4.2: absent users answer direct messages with SENDMSG|AUTORETOPT, unacked. */
-    tx_simple(st, to, IPMSG_SENDMSG | IPMSG_AUTORETOPT | utf8, st->cfg.absence_text);
+    /* §4.2: absent users answer direct messages with SENDMSG|AUTORETOPT, unacked;
+     * Windows sends nothing when the absence text is empty. */
+    const char *text = away_text(st);
+    if (*text)
+        tx_simple(st, to, IPMSG_SENDMSG | IPMSG_AUTORETOPT | utf8, text);
 }
 
 void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
@@ -242,8 +319,11 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         st->stats.duplicates++;
         goto out;
     }
-    if (!u && !(pkt->opts & IPMSG_NOADDLISTOPT)) {
-        /* An unknown sender: introduce ourselves so it answers with ANSENTRY (§4.3). */
+    bool answerable = !(pkt->opts & (IPMSG_BROADCASTOPT | IPMSG_AUTORETOPT));
+    if (!u && answerable && !(pkt->opts & IPMSG_NOADDLISTOPT)) {
+        /* An unknown sender: introduce ourselves so it answers with ANSENTRY (§4.3).
+         * Not for broadcasts and automatic replies, which get no answer at all
+         * (Windows' MsgSendMsg), nor for one-shot senders (NOADDLISTOPT). */
         char buf[IPM_TX_MAX];
         size_t len;
         if (tx_entry(st, IPMSG_BR_ENTRY, 0, buf, sizeof buf, &len) == 0)
@@ -269,15 +349,25 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         ipm_msg_free(m);
         goto out;
     }
-    /* The event carries the text even when sealed: the history plugin stores it. */
+    /*
+     * The event carries the text even when sealed: the history plugin stores it.
+     * Published before the inbox sees it: a plugin that consumes the message
+     * (rooms vetoes its own envelopes) leaves no inbox entry and no auto-reply.
+     */
     json_t *ev = ipm_msg_json(m, true);
-    if (!ipm_inbox_add(&st->inbox, m)) {
-        json_decref(ev);
+    if (!ev) {
+        ipm_msg_free(m);
         goto out;
     }
+    if (evq_publish(st, "chat.message.received", ev) == DG_STOP) {
+        st->stats.consumed++;
+        ipm_msg_free(m);
+        goto out;
+    }
+    if (!ipm_inbox_add(&st->inbox, m))
+        goto out;
     st->stats.received++;
-    evq_publish(st, "chat.message.received", ev);
-    if (st->cfg.absent && !m->broadcast && !m->autoret)
+    if (away_active(st) && answerable)
         auto_reply(st, from, utf8);
 out:
     free(user);
@@ -370,7 +460,13 @@ void messages_open(ipm_state *st, ipm_msg *m)
 {
     bool first = !m->opened;
     m->opened = true;
-    if (!first || !m->sealed)
+    if (!first)
+        return;
+    /* The local user read it: the history may now show a sealed message's text. */
+    evq_publish(st, "chat.message.read",
+                json_pack("{s:I, s:s, s:b, s:I}", "id", (json_int_t)m->id, "from", m->from,
+                          "sealed", m->sealed, "time", (json_int_t)ipm_now()));
+    if (!m->sealed)
         return;
     uint32_t cmd = IPMSG_READMSG | (m->utf8 ? IPMSG_UTF8OPT : 0);
     char extra[16];
@@ -404,7 +500,7 @@ void messages_on_query(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
     else
         /* Windows answers "Not absence mode" when present (§1.4). */
         tx_simple(st, from, IPMSG_SENDABSENCEINFO | utf8,
-                  st->cfg.absent ? st->cfg.absence_text : "Not absence mode");
+                  away_active(st) ? away_text(st) : "Not absence mode");
     free(user);
     free(host);
 }

@@ -61,6 +61,21 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
 /* {"id","sealed","time","recipients":[{"key","nickname","address","state","opened"}]} */
 json_t *messages_sent_json(const ipm_sent *s);
 
+/*
+ * A broadcast message (§3.1 BROADCASTOPT): SENDMSG|BROADCASTOPT, one packet
+ * number, sent once to every known user who is not offline (UTF-8 to those
+ * that showed CAPUTF8) and then to every entry target not already served
+ * (broadcast addresses, ipmsg.hosts, dial-up and listed hosts) in the
+ * legacy code page, since broadcasts reach old clients too. Receivers never
+ * acknowledge it, so nothing waits and nothing is resent; a receiver that
+ * gets it twice (unicast and broadcast) drops the copy by its number. Returns
+ * {"id","sealed":false,"broadcast":true,"time","recipients":[{"key",
+ * "nickname","address","state":"sent","opened":false}]} with one recipient
+ * per known user and per extra target address, or NULL with the reason in
+ * err (too long, nobody to send to, out of memory).
+ */
+json_t *messages_broadcast(ipm_state *st, const char *text, size_t len, char *err, size_t errlen);
+
 /* chat.read: marks m opened; for a sealed message sends READMSG (§4.4). */
 void messages_open(ipm_state *st, ipm_msg *m);
 

@@ -156,4 +156,6 @@ void net_entry_targets(ipm_state *st, ipm_addr_list *out)
         if ((u->status & IPMSG_DIALUPOPT) && u->presence != IPM_OFFLINE)
             ipm_addrlist_add(out, u->addr);
     }
+    for (size_t i = 0; i < st->list_peers.n; i++)
+        ipm_addrlist_add(out, st->list_peers.v[i]);
 }

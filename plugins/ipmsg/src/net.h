@@ -25,7 +25,8 @@ int net_send(ipm_state *st, ipm_addr to, const char *data, size_t len);
  * Where entry/exit/absence rounds go (§4.1, §4.7): 255.255.255.255 and every
  * interface's directed broadcast (getifaddrs) unless the socket is bound to a
  * loopback address, the configured broadcast list, the configured host list,
- * and every known user that asked for unicast (DIALUPOPT, §4.1 step 4).
+ * every known user that asked for unicast (DIALUPOPT, §4.1 step 4), and the
+ * hosts a list server told us about (st->list_peers, §4.5).
  * Resets and fills *out.
  */
 void net_entry_targets(ipm_state *st, ipm_addr_list *out);

@@ -1,8 +1,9 @@
 /*
- * The ipmsg plugin: IP Messenger presence and messages over UDP
- * (docs/ipmsg-protocol.md; issue 3, first slice). This file only wires the
- * modules together: config, socket, bus subscriptions, RPC methods, and the
- * start/stop rounds (BR_ENTRY at start, BR_EXIT twice at stop, §4.1, §4.7).
+ * The ipmsg plugin: IP Messenger presence, host list exchange, messages and
+ * absence over UDP (docs/ipmsg-protocol.md; docs/protocol/ipmsg-plugin.md).
+ * This file only wires the modules together: config, sockets, bus
+ * subscriptions, RPC methods, and the start/stop rounds (announce at start,
+ * BR_EXIT twice at stop, §4.1, §4.7).
  */
 #include <dengon/plugin.h>
 
@@ -12,8 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "absence.h"
 #include "entry.h"
 #include "evq.h"
+#include "ifwatch.h"
+#include "listx.h"
 #include "messages.h"
 #include "net.h"
 #include "outbox.h"
@@ -33,6 +37,13 @@
 int64_t ipm_now(void)
 {
     return (int64_t)time(NULL);
+}
+
+uint64_t ipm_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Wire name: ':' cannot be escaped (§1.2) and an empty field shifts the rest. */
@@ -104,12 +115,16 @@ static void on_config(dg_ctx *ctx, const char *topic, const json_t *payload, voi
         return;
     settings_reload(&st->cfg, ctx, st->api);
     if (!strcmp(key, "ipmsg.absence") || !strcmp(key, "ipmsg.absence_text") ||
-        !strcmp(key, "ipmsg.dialup"))
-        presence_round(st, IPMSG_BR_ABSENCE); /* §4.2 */
+        !strcmp(key, "ipmsg.absence_title") || !strcmp(key, "ipmsg.auto_absence_minutes"))
+        away_config_changed(st, key); /* §4.2 */
+    else if (!strcmp(key, "ipmsg.dialup"))
+        presence_round(st, IPMSG_BR_ABSENCE); /* the status word changed */
     else if (!strcmp(key, "ipmsg.announce_interval_s"))
         presence_rearm(st);
     else if (!strcmp(key, "ipmsg.hosts") || !strcmp(key, "ipmsg.broadcast"))
-        presence_round(st, IPMSG_BR_ENTRY); /* reach the new targets now */
+        presence_announce(st); /* reach the new targets now */
+    else if (!strcmp(key, "ipmsg.list_get") && st->cfg.list_get)
+        listx_start(st);
 }
 
 static void send_exit(ipm_state *st)
@@ -151,6 +166,11 @@ static void state_free(ipm_state *st)
     outbox_free_all(st);
     messages_free(st);
     evq_free(st);
+    away_free(st);
+    listx_free(st);
+    ifwatch_free(st);
+    ipm_addrlist_free(&st->list_peers);
+    ipm_addrlist_free(&st->answering);
     ipm_users_free(&st->users);
     ipm_dedup_free(&st->dedup);
     ipm_inbox_free(&st->inbox);
@@ -212,11 +232,17 @@ static int ipm_start(dg_ctx *ctx, const dg_host_api *api, void **state)
         goto fail;
     }
     load_counters(st);
+    st->started_ms = ipm_mono_ms();
+    if (away_init(st) != 0 || listx_init(st) != 0) {
+        rc = DG_ENOMEM;
+        goto fail;
+    }
     if ((rc = evq_declare_topics(st)) != DG_OK || (rc = rpc_users_register(st)) != DG_OK ||
-        (rc = rpc_chat_register(st)) != DG_OK || (rc = subscribe_all(st)) != DG_OK ||
+        (rc = rpc_chat_register(st)) != DG_OK || (rc = rpc_absence_register(st)) != DG_OK ||
+        (rc = rpc_discovery_register(st)) != DG_OK || (rc = subscribe_all(st)) != DG_OK ||
         (rc = service_provide(st)) != DG_OK)
         goto fail;
-    if (net_open(st, rx_datagram) != 0 || presence_start(st) != 0) {
+    if (net_open(st, rx_datagram) != 0 || ifwatch_open(st) != 0 || presence_start(st) != 0) {
         rc = DG_ERR;
         goto fail;
     }

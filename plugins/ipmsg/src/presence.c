@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awaytext.h"
 #include "entry.h"
+#include "listx.h"
 #include "net.h"
 #include "rx.h"
 #include "tx.h"
@@ -24,14 +26,23 @@ void presence_round(ipm_state *st, uint32_t mode)
     ipm_addrlist_free(&targets);
 }
 
+void presence_announce(ipm_state *st)
+{
+    st->announces++;
+    if (st->cfg.list_get)
+        listx_start(st); /* §4.5: BR_ISGETLIST2 instead of BR_ENTRY, entry round at the end */
+    else
+        presence_round(st, IPMSG_BR_ENTRY);
+}
+
 static void on_entry_timer(dg_ctx *ctx, dg_timer *timer, void *user)
 {
-    presence_round(user, IPMSG_BR_ENTRY);
+    presence_announce(user);
 }
 
 static void on_announce_timer(dg_ctx *ctx, dg_timer *timer, void *user)
 {
-    presence_round(user, IPMSG_BR_ENTRY);
+    presence_announce(user);
 }
 
 void presence_rearm(ipm_state *st)
@@ -78,6 +89,7 @@ static void on_answer(dg_ctx *ctx, dg_timer *timer, void *user)
     answer *a = user;
     char buf[IPM_TX_MAX];
     size_t len;
+    ipm_addrlist_remove(&a->st->answering, a->to);
     /* Windows answers a CAPUTF8 entry with ANSENTRY|UTF8OPT (§1.3). */
     if (tx_entry(a->st, IPMSG_ANSENTRY, a->utf8 ? IPMSG_UTF8OPT : 0, buf, sizeof buf, &len) == 0)
         net_send(a->st, a->to, buf, len);
@@ -92,13 +104,19 @@ static uint32_t answer_delay_ms(size_t known)
 
 static void schedule_answer(ipm_state *st, ipm_addr to, bool utf8)
 {
+    if (ipm_addrlist_has(&st->answering, to))
+        return; /* already queued */
     answer *a = malloc(sizeof *a);
-    if (!a)
+    if (!a || ipm_addrlist_add(&st->answering, to) != 0) {
+        free(a);
         return;
+    }
     *a = (answer){st, to, utf8};
     /* One-shot: the host frees a after it fires, or at stop if it never did. */
-    if (!st->api->timer_add(st->ctx, answer_delay_ms(st->users.n), 0, on_answer, a, free))
+    if (!st->api->timer_add(st->ctx, answer_delay_ms(st->users.n), 0, on_answer, a, free)) {
+        ipm_addrlist_remove(&st->answering, to);
         free(a);
+    }
 }
 
 /* ---- incoming entries ---- */
@@ -125,6 +143,12 @@ void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         return;
     }
     ipm_presence before = known ? known->presence : IPM_OFFLINE;
+    /* Windows sends "nick[title]" while absent (§4.2): the list keeps the
+     * plain nickname (recipients are resolved by it), the status says absent.
+     * iptux always sets ABSENCEOPT (§9.3) and never decorates: left alone. */
+    bool iptux = e.iptux_encoding || memmem(pkt->version.ptr, pkt->version.len, "iptux", 5);
+    if ((pkt->opts & IPMSG_ABSENCEOPT) && !iptux && e.nick)
+        e.nick[ipm_nick_undecorated_len(e.nick, strlen(e.nick))] = '\0';
     ipm_user_info info = {
         .user = e.user,
         .host = e.host,
@@ -133,8 +157,11 @@ void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         .version = e.version,
         .uuid = e.uuid,
         .addr = from,
-        /* A BR_EXIT carries the status too, but the peer is gone: keep its capabilities. */
-        .status = pkt->mode == IPMSG_BR_EXIT && known ? known->status : pkt->opts,
+        /* A BR_EXIT carries the status too, but the peer is gone: keep its capabilities.
+         * UTF8OPT tells how this packet is encoded, not what the host is: not kept
+         * (the status goes out again in ANSLIST pages, §4.5). */
+        .status =
+            pkt->mode == IPMSG_BR_EXIT && known ? known->status : (pkt->opts & ~IPMSG_UTF8OPT),
         .presence = presence_of(pkt->mode, pkt->opts),
     };
     ipm_user *u = NULL;

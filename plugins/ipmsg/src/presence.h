@@ -20,6 +20,12 @@
 int presence_start(ipm_state *st);
 /* One round of mode (BR_ENTRY, BR_ABSENCE, BR_EXIT, NOOPERATION) to every target. */
 void presence_round(ipm_state *st, uint32_t mode);
+/*
+ * "Here I am": a BR_ENTRY round, or for a list client (ipmsg.list_get) a host
+ * list exchange that ends with one (listx.h). At start, periodically, and
+ * when the targets or the machine's addresses change.
+ */
+void presence_announce(ipm_state *st);
 /* (Re)arms the periodic BR_ENTRY round after ipmsg.announce_interval_s changed. */
 void presence_rearm(ipm_state *st);
 

@@ -8,5 +8,9 @@
 int rpc_chat_register(ipm_state *st);
 /* users.list, users.get, ipmsg.stats (rpc_users.c). */
 int rpc_users_register(ipm_state *st);
+/* chat.absence (rpc_absence.c). */
+int rpc_absence_register(ipm_state *st);
+/* ipmsg.discovery (rpc_discovery.c). */
+int rpc_discovery_register(ipm_state *st);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "absence.h"
 #include "evq.h"
 #include "messages.h"
 #include "resolve.h"
@@ -76,32 +77,96 @@ static size_t resolve_all(ipm_state *st, dg_rpc_call *call, const json_t *to, ip
     return n;
 }
 
+/* 'text': a non-empty string without NUL; answers the call and returns false otherwise. */
+static bool check_text(ipm_state *st, dg_rpc_call *call, const json_t *text)
+{
+    if (!json_is_string(text) || json_string_length(text) == 0) {
+        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "'text' must be a non-empty string");
+        return false;
+    }
+    if (memchr(json_string_value(text), '\0', json_string_length(text))) {
+        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "'text' must not contain NUL characters");
+        return false;
+    }
+    return true;
+}
+
+static json_t *keys_of(const json_t *recipients)
+{
+    json_t *keys = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(recipients, i, r)
+    {
+        json_array_append(keys, json_object_get(r, "key"));
+    }
+    return keys;
+}
+
+/* chat.send {broadcast: true, text}: to everybody, never acknowledged (messages_broadcast). */
+static void send_broadcast(ipm_state *st, dg_rpc_call *call, const json_t *params, bool seal)
+{
+    if (json_object_get(params, "to")) {
+        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
+                          "'to' and 'broadcast' exclude each other: a broadcast goes to everybody");
+        return;
+    }
+    if (seal) {
+        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "a broadcast message cannot be sealed");
+        return;
+    }
+    const json_t *text = json_object_get(params, "text");
+    if (!check_text(st, call, text))
+        return;
+    size_t len = 0;
+    char *body = normalize_text(json_string_value(text), json_string_length(text), &len);
+    if (!body) {
+        st->api->rpc_fail(call, DG_RPC_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    char err[256];
+    json_t *r = messages_broadcast(st, body, len, err, sizeof err);
+    if (!r) {
+        st->api->rpc_fail(call, DG_RPC_FAILED, "%s", err);
+        free(body);
+        return;
+    }
+    evq_publish(st, "chat.message.sent",
+                json_pack("{s:O, s:o, s:s, s:b, s:b, s:O}", "id", json_object_get(r, "id"), "to",
+                          keys_of(json_object_get(r, "recipients")), "text", body, "sealed", 0,
+                          "broadcast", 1, "time", json_object_get(r, "time")));
+    st->api->rpc_reply(call, r);
+    free(body);
+}
+
 static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *user)
 {
     ipm_state *st = user;
-    static const char *const keys[] = {"to", "text", "seal", "wait", NULL};
-    bool seal = false, wait = false;
+    static const char *const keys[] = {"to", "text", "seal", "wait", "broadcast", NULL};
+    bool seal = false, wait = false, broadcast = false;
     if (!rpc_check_keys(st, call, params, keys) || !rpc_get_bool(st, call, params, "seal", &seal) ||
-        !rpc_get_bool(st, call, params, "wait", &wait))
+        !rpc_get_bool(st, call, params, "wait", &wait) ||
+        !rpc_get_bool(st, call, params, "broadcast", &broadcast))
         return;
+    /* Sending is what the user does: it counts against auto-absence (absence.h). */
+    away_activity(st);
+    if (broadcast) {
+        send_broadcast(st, call, params, seal);
+        return;
+    }
     const json_t *to = params ? json_object_get(params, "to") : NULL;
     const json_t *text = params ? json_object_get(params, "text") : NULL;
     size_t count = json_is_array(to) ? json_array_size(to) : 1;
     if (!to || (!json_is_string(to) && !json_is_array(to)) || count == 0 ||
         count > MAX_RECIPIENTS) {
         st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
-                          "'to' must name 1 to %d recipients (user@host, address or nickname)",
+                          "'to' must name 1 to %d recipients (user@host, address or nickname), "
+                          "or set 'broadcast'",
                           MAX_RECIPIENTS);
         return;
     }
-    if (!json_is_string(text) || json_string_length(text) == 0) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "'text' must be a non-empty string");
+    if (!check_text(st, call, text))
         return;
-    }
-    if (memchr(json_string_value(text), '\0', json_string_length(text))) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "'text' must not contain NUL characters");
-        return;
-    }
     ipm_target *t = calloc(count, sizeof(*t));
     char(*addr_keys)[IPM_ADDR_TEXT] = calloc(count, IPM_ADDR_TEXT);
     size_t len = 0;
@@ -169,6 +234,7 @@ static void rpc_read(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
                           "no message %u in the inbox (see chat.inbox)", (unsigned)id);
         return;
     }
+    away_activity(st); /* reading is what the user does (absence.h) */
     messages_open(st, m);
     st->api->rpc_reply(call, ipm_msg_json(m, true));
 }
@@ -179,7 +245,8 @@ int rpc_chat_register(ipm_state *st)
         const char *name, *summary;
         dg_rpc_fn fn;
     } methods[] = {
-        {"chat.send", "send a message: {to, text, seal?, wait?}", rpc_send},
+        {"chat.send", "send a message: {to, text, seal?, wait?} or {broadcast: true, text}",
+         rpc_send},
         {"chat.inbox", "received messages: {unread?}", rpc_inbox},
         {"chat.read", "open a received message (sends the opened notice if sealed): {id}",
          rpc_read},

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "listx.h"
 #include "messages.h"
 #include "presence.h"
 
@@ -40,10 +41,11 @@ static bool is_own(const ipm_state *st, const ipmsg_packet *pkt)
            strncasecmp(pkt->host.ptr, st->host, pkt->host.len) == 0;
 }
 
-/* Commands a peer may send that this slice deliberately does not handle. */
+/* Commands a peer may send that this plugin deliberately does not handle. */
 static bool is_unsupported(uint32_t mode)
 {
-    return (mode >= IPMSG_BR_ISGETLIST && mode <= IPMSG_BR_ISGETLIST2) ||   /* host list: later */
+    return mode == IPMSG_BR_ISGETLIST ||                                    /* pre-v3 host list */
+           mode == IPMSG_ANSLIST_DICT ||                                    /* v4 IPDict list */
            (mode >= IPMSG_GETFILEDATA && mode <= IPMSG_DIRFILES_AUTHRET) || /* files: later */
            mode == IPMSG_GETPUBKEY || mode == IPMSG_ANSPUBKEY ||            /* crypto: later */
            mode == IPMSG_DELMSG || (mode >= IPMSG_AGENT_REQ && mode <= IPMSG_AGENT_PROXYREQ) ||
@@ -105,6 +107,12 @@ void rx_datagram(ipm_state *st, const char *data, size_t len, size_t real_len, i
     case IPMSG_SENDINFO:
     case IPMSG_SENDABSENCEINFO:
         presence_on_info(st, &pkt, from);
+        break;
+    case IPMSG_BR_ISGETLIST2:
+    case IPMSG_OKGETLIST:
+    case IPMSG_GETLIST:
+    case IPMSG_ANSLIST:
+        listx_on_packet(st, &pkt, from); /* host list exchange (§4.5) */
         break;
     default:
         if (is_unsupported(pkt.mode))

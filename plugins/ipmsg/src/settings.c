@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awaytext.h"
 #include "ipmsg_proto.h"
 
 static char *dup_cfg(dg_ctx *ctx, const dg_host_api *api, const char *key, const char *dflt)
@@ -48,6 +49,26 @@ int settings_reload(ipm_settings *s, dg_ctx *ctx, const dg_host_api *api)
         free(s->absence_text);
         s->absence_text = text;
     }
+    char *title = dup_cfg(ctx, api, "ipmsg.absence_title", "Away");
+    if (title) {
+        free(s->absence_title);
+        s->absence_title = title;
+    }
+    /* A string so that fractions work ("0.5" = 30 s); a bad value keeps the previous one. */
+    const char *minutes = api->config_get(ctx, "ipmsg.auto_absence_minutes", "0");
+    int64_t ms;
+    if (ipm_parse_minutes(minutes, &ms) == 0) {
+        s->auto_absence_ms = ms;
+    } else {
+        api->log(ctx, DG_LOG_ERROR,
+                 "ipmsg.auto_absence_minutes: '%s' is not a number of minutes (0-%d, like 10 or "
+                 "0.5)",
+                 minutes, IPM_AWAY_MAX_MINUTES);
+        rc = -1;
+    }
+    s->list_get = api->config_get_bool(ctx, "ipmsg.list_get", 0);
+    s->list_server = api->config_get_bool(ctx, "ipmsg.list_server", 0);
+    s->list_wait_ms = clamp(api->config_get_int(ctx, "ipmsg.list_wait_ms", 3000), 100, 60000);
     s->inbox_size = clamp(api->config_get_int(ctx, "ipmsg.inbox_size", 1000), 1, 1000000);
     return rc ? -1 : 0;
 }
@@ -88,6 +109,7 @@ void settings_free(ipm_settings *s)
     free(s->bind_text);
     free(s->legacy_codepage);
     free(s->absence_text);
+    free(s->absence_title);
     ipm_addrlist_free(&s->hosts);
     ipm_addrlist_free(&s->broadcast);
     memset(s, 0, sizeof(*s));

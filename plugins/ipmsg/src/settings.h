@@ -27,8 +27,13 @@ typedef struct ipm_settings {
     int64_t retry_interval_ms;
     int64_t retries;
     int64_t announce_interval_s; /* 0 = no periodic re-announce */
-    bool absent;
-    char *absence_text;
+    bool absent;                 /* ipmsg.absence: absence mode set in the config */
+    char *absence_text;          /* ipmsg.absence_text */
+    char *absence_title;         /* ipmsg.absence_title: the "[title]" after the nickname */
+    int64_t auto_absence_ms;     /* ipmsg.auto_absence_minutes in ms; 0 = off */
+    bool list_get;               /* ipmsg.list_get: ask a list server for the host list (§4.5) */
+    bool list_server;            /* ipmsg.list_server: answer host list requests */
+    int64_t list_wait_ms;        /* ipmsg.list_wait_ms: Windows' ListGetMSec */
     int64_t inbox_size;
 } ipm_settings;
 

@@ -31,12 +31,16 @@ typedef struct ipm_stats {
     uint64_t retries;     /* resent SENDMSG/READMSG */
     uint64_t delivered, failed, opened;
     uint64_t received;        /* messages put in the inbox */
+    uint64_t consumed;        /* messages another plugin took (its interceptor vetoed them) */
     uint64_t events_deferred; /* publishes that had to wait for a full subscriber queue */
 } ipm_stats;
 
 struct ipm_pending;
 struct ipm_sent;
 struct ipm_evq;
+struct ipm_away;
+struct ipm_listx;
+struct ipm_ifwatch;
 
 typedef struct ipm_state {
     dg_ctx *ctx;
@@ -62,14 +66,29 @@ typedef struct ipm_state {
     struct ipm_pending *pending; /* packets waiting for an ack (outbox.h) */
     struct ipm_sent *sent;       /* sent messages and their recipients (sent.h) */
     struct ipm_evq *evq;         /* events waiting for room on the bus (evq.h) */
+    struct ipm_away *away;       /* absence mode, manual or after idle time (absence.h) */
+    struct ipm_listx *listx;     /* host list exchange, requester and server (listx.h) */
+    struct ipm_ifwatch *ifwatch; /* address change notifications (ifwatch.h) */
+    /* Hosts learned from a list server (§4.5). They may sit on another
+     * segment that no broadcast reaches, so entry, absence and exit rounds go
+     * to them by unicast (net_entry_targets). */
+    ipm_addr_list list_peers;
+    /* Peers with an ANSENTRY waiting for its random delay: a second BR_ENTRY
+     * from them (sent to 255.255.255.255 and to the directed broadcast, say)
+     * gets no second answer, like Windows' answer queue (§4.1 step 3). */
+    ipm_addr_list answering;
 
     dg_chat_transport_v1 transport; /* the service table: valid until stop */
     dg_timer *announce_timer;
+    uint64_t started_ms; /* ipm_mono_ms() at start: a list server answers only after warming up */
+    uint64_t announces;  /* announce rounds (BR_ENTRY or a host list exchange) */
     bool exit_sent;
     ipm_stats stats;
 } ipm_state;
 
 /* Unix seconds. */
 int64_t ipm_now(void);
+/* Milliseconds of a monotonic clock (idle time, warm-up): immune to clock changes. */
+uint64_t ipm_mono_ms(void);
 
 #endif

@@ -23,6 +23,9 @@
  */
 int tx_build(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
              size_t extra_len, char *out, size_t cap, size_t *len);
+/* The same with an extra already in wire form (an ANSLIST page built by the codec). */
+int tx_build_raw(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
+                 size_t extra_len, char *out, size_t cap, size_t *len);
 /* Builds with a new packet number and sends one datagram; returns the number or 0. */
 uint32_t tx_simple(ipm_state *st, ipm_addr to, uint32_t command, const char *extra);
 /* The same with a decimal number as extra (RECVMSG, READMSG, ANSREADMSG: §1.4). */
@@ -33,8 +36,15 @@ uint32_t tx_status(const ipm_state *st);
 /*
  * An entry-family packet (BR_ENTRY, ANSENTRY, BR_ABSENCE, BR_EXIT,
  * NOOPERATION) with nickname, group, the UTF-8 block and our UUID line
- * (entry.h), command = mode | tx_status() | extra_opts. 0 or -1.
+ * (entry.h), command = mode | tx_status() | extra_opts. While absent the
+ * nickname is "nick[title]", in the extra and in NN: (§4.2). 0 or -1.
  */
 int tx_entry(ipm_state *st, uint32_t mode, uint32_t extra_opts, char *out, size_t cap, size_t *len);
+/*
+ * "nick\0group\0" with the given full command and a new packet number: what
+ * Windows' BroadcastEntrySub sends for commands outside the entry family
+ * (BR_ISGETLIST2). No UTF-8 block: Windows adds it to broadcasts only. 0 or -1.
+ */
+int tx_named(ipm_state *st, uint32_t command, char *out, size_t cap, size_t *len);
 
 #endif

@@ -110,7 +110,14 @@ class IpmsgTestCase(DaemonTestCase):
         return d
 
     def users(self, d):
-        return {u["key"]: u for u in d.result("users.list")}
+        """The live peer table (ipmsg.peers); the users plugin's list is users.list."""
+        return {u["key"]: u for u in d.result("ipmsg.peers")}
+
+    def wait_listed(self, d, key, status="online"):
+        """Waits until the users plugin (dengon users) shows key with status."""
+        return wait_until(lambda: [u for u in d.result("users.list", {"all": True})
+                                   if u["key"] == key and u["status"] == status],
+                          timeout=10, what="%s %s in users.list" % (key, status))
 
     def events(self, d, topic=None):
         evs = d.result("evrec.events")
@@ -147,7 +154,7 @@ class TestDaemons(IpmsgTestCase):
                 self.assertEqual(len(u["uuid"]), 36)
         self.assertEqual(self.users(a)["bob@test"]["address"], "127.0.0.3:%d" % PORT)
         self.assertTrue(any(e["key"] == "bob@test" for e in self.events(a, "presence.changed")))
-        self.assertEqual(b.result("users.get", {"user": "Alice"})["key"], "alice@test")
+        self.assertEqual(b.result("ipmsg.peer", {"user": "Alice"})["key"], "alice@test")
 
         # Japanese + emoji, acknowledged: wait=true answers after RECVMSG.
         r = a.result("chat.send", {"to": "bob@test", "text": JAPANESE, "wait": True})
@@ -261,14 +268,16 @@ class TestCli(IpmsgTestCase):
         b = self.node("bob", "127.0.0.3", ["127.0.0.2"])
         self.wait_user(a, "bob@test")
         self.wait_user(b, "alice@test")
+        self.wait_listed(a, "bob@test")
 
-        # users: a table for humans, the raw list with --json.
+        # users (the users plugin): a table for humans, the raw list with --json.
         r = self.cli(a, "users")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.out.splitlines()[0].split(),
-                         ["NICKNAME", "GROUP", "STATUS", "KEY", "ADDRESS"])
+                         ["NICKNAME", "GROUP", "STATUS", "PRIORITY", "KEY", "ADDRESS"])
         row = [line.split() for line in r.out.splitlines() if "bob@test" in line]
-        self.assertEqual(row, [["Bob", "-", "online", "bob@test", "127.0.0.3:%d" % PORT]], r)
+        self.assertEqual(row, [["Bob", "-", "online", "medium", "bob@test",
+                                "127.0.0.3:%d" % PORT]], r)
         r = self.cli(a, "users", json_out=True)
         self.assertEqual(r.rc, 0, r)
         self.assertEqual([u["key"] for u in r.json()], ["bob@test"])
@@ -351,9 +360,11 @@ class TestCli(IpmsgTestCase):
         # Every recipient failed: exit 1, one line saying why.
         self.assert_clean_exit(b)
         self.wait_user(a, "bob@test", "offline")
+        self.wait_listed(a, "bob@test", "offline")
         r = self.cli(a, "users")
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(r.out, "no users online; 'dengon users --all' also lists offline ones\n")
+        self.assertEqual(r.out, "no users online; 'dengon users --all' also lists offline and hidden "
+                                "ones\n")
         self.assertIn("bob@test", self.cli(a, "users", "--all").out)
         r = self.cli(a, "send", "bob@test", "still there?")
         self.assertEqual(r.rc, 1, r)

@@ -1,0 +1,1 @@
+dengon_add_fuzzer(ipmsg_listx LIBS dg_ipmsg_core)

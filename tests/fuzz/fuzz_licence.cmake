@@ -1,0 +1,1 @@
+dengon_add_fuzzer(licence LIBS dg_licence)

@@ -1,0 +1,1 @@
+dengon_add_fuzzer(policy LIBS dg_policy)

@@ -1,0 +1,1 @@
+dengon_add_fuzzer(room_message LIBS dg_rooms_envelope)

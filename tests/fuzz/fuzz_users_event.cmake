@@ -1,0 +1,1 @@
+dengon_add_fuzzer(users_event LIBS dg_users_core)
