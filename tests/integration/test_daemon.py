@@ -162,6 +162,13 @@ class Lifecycle(DaemonTestCase):
         self.assertEqual(d.result("config.get", {"key": "log.keep"})["source"], "profile")
         self.assert_clean_exit(d)
 
+    def test_missing_plugin_dir_is_an_error(self):
+        d = self.daemon(plugin_dirs=[os.path.join(self.tmp, "no-such-dir")])
+        proc = subprocess.run(d.command(), capture_output=True, text=True, timeout=20 * SLOW)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--plugin-dir", proc.stderr)
+        self.assertIn("no such directory", proc.stderr)
+
     def test_bad_command_line_is_a_usage_error(self):
         for args in (["--frobnicate"], ["--profile", "desktop"], ["-o", "novalue"], ["--home"]):
             proc = subprocess.run([DENGOND] + args, capture_output=True, text=True, timeout=20)

@@ -1,8 +1,9 @@
 /*
  * dengond: the host daemon. Start-up order matters and is the whole point of
- * this file: home folder -> log -> config -> identity -> loop, bus, RPC,
- * services -> control socket -> plugins (eligibility from manifests first,
- * then dependency order) -> ready. Shutdown is the reverse: plugins stopped in
+ * this file: home folder -> config (the log settings are config) -> log ->
+ * identity -> loop, bus, RPC, services -> control socket -> team policy and
+ * licence -> plugins (eligibility from manifests first, then dependency
+ * order) -> ready. Shutdown is the reverse: plugins stopped in
  * reverse start order, pending bus events flushed, socket closed.
  */
 #include "daemon/daemon.h"
@@ -140,8 +141,15 @@ static int start_core_services(dg_daemon *d)
 
 static int add_plugin_dirs(dg_daemon *d)
 {
-    for (size_t i = 0; i < d->opts.n_plugin_dirs; i++)
-        dg_plugin_host_add_dir(d->plugins, d->opts.plugin_dirs[i]);
+    for (size_t i = 0; i < d->opts.n_plugin_dirs; i++) {
+        /* A mistyped --plugin-dir must not start a daemon silently missing its plugins. */
+        int rc = dg_plugin_host_add_dir(d->plugins, d->opts.plugin_dirs[i]);
+        if (rc == DG_ENOENT) {
+            fprintf(stderr, "dengond: --plugin-dir %s: no such directory\n",
+                    d->opts.plugin_dirs[i]);
+            return -1;
+        }
+    }
     if (!d->opts.no_system_plugins) {
         d->system_plugin_dir = find_system_plugin_dir();
         if (d->system_plugin_dir)
@@ -174,7 +182,8 @@ static int start_plugins(dg_daemon *d)
         return fail("cannot create the plugin host", NULL);
     dg_daemon_policy_attach(d);
     dg_daemon_licence_attach(d);
-    add_plugin_dirs(d);
+    if (add_plugin_dirs(d) != 0)
+        return 1;
     dg_plugin_host_discover(d->plugins);
     /* Only now are all keys declared (core + every manifest): warn about the rest once. */
     dg_config_warn_unknown(d->config);
@@ -183,6 +192,26 @@ static int start_plugins(dg_daemon *d)
     else
         dg_plugin_host_start_all(d->plugins);
     return 0;
+}
+
+/*
+ * Publishes a core event on a never-drop topic: when a subscriber's queue is
+ * full, deliver what is queued and try again rather than lose it.
+ */
+static void publish_never_drop(dg_daemon *d, const char *topic, json_t *payload)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int rc = dg_bus_publish(d->bus, NULL, topic, json_incref(payload));
+        if (rc != DG_EAGAIN) {
+            if (rc != DG_OK && rc != DG_STOP)
+                dg_log(DG_LOG_ERROR, "core", "cannot publish %s (%d)", topic, rc);
+            json_decref(payload);
+            return;
+        }
+        dg_bus_flush(d->bus);
+    }
+    dg_log(DG_LOG_ERROR, "core", "%s lost: a subscriber never drains its queue", topic);
+    json_decref(payload);
 }
 
 /* The banner `make run` users read: where things are and what started. */
@@ -217,7 +246,7 @@ static void print_ready(dg_daemon *d)
     free(cli);
     free(bindir);
     fflush(stdout);
-    dg_bus_publish(d->bus, NULL, "core.daemon.ready", json_pack("{s:I}", "ms", (json_int_t)ms));
+    publish_never_drop(d, "core.daemon.ready", json_pack("{s:I}", "ms", (json_int_t)ms));
 }
 
 void dg_daemon_request_stop(dg_daemon *d, const char *why)
@@ -226,7 +255,7 @@ void dg_daemon_request_stop(dg_daemon *d, const char *why)
         return;
     d->stopping = 1;
     dg_log(DG_LOG_INFO, "core", "stopping (%s)", why);
-    dg_bus_publish(d->bus, NULL, "core.daemon.stopping", json_pack("{s:s}", "reason", why));
+    publish_never_drop(d, "core.daemon.stopping", json_pack("{s:s}", "reason", why));
     dg_bus_flush(d->bus);
     if (d->plugins)
         dg_plugin_host_stop_all(d->plugins);
