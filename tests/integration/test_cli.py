@@ -8,7 +8,7 @@ from dgtest import DENGON, SLOW, DaemonTestCase
 
 COMMANDS = [["status"], ["whoami"], ["plugins"], ["plugin", "enable"], ["plugin", "disable"],
             ["config", "get"], ["config", "set"], ["config", "list"], ["call"],
-            ["users"], ["send"], ["inbox"], ["read"]]
+            ["users"], ["send"], ["inbox"], ["read"], ["watch"]]
 
 
 class NotRunning(DaemonTestCase):

@@ -2,8 +2,9 @@
  * The ABI rules of <dengon/plugin.h>, checked:
  *   - at compile time, the layout of ABI 1.0 (dg_host_api members in order,
  *     one pointer apart; the descriptor; the numeric values of every
- *     constant). Appending members keeps these true; reordering, inserting,
- *     removing or renumbering fails the build of this test;
+ *     constant), and the members each later minor appended right after it
+ *     (1.1: publish_ordered). Appending members keeps these true; reordering,
+ *     inserting, removing or renumbering fails the build of this test;
  *   - at run time, DG_API_HAS against host tables truncated to every possible
  *     size (an older host), a larger one (a newer host), NULL members and a
  *     NULL table.
@@ -41,12 +42,24 @@
     X(data_dir)                                                                                    \
     X(plugin_id)
 
+/* Members added by minor 1, in declaration order, right after minor 0's. */
+#define DG_API_MINOR1_MEMBERS(X) X(publish_ordered)
+
+/* Every member this header knows, in order. */
+#define DG_API_MEMBERS(X)                                                                          \
+    DG_API_MINOR0_MEMBERS(X)                                                                       \
+    DG_API_MINOR1_MEMBERS(X)
+
 enum api_member_index {
 #define AS_INDEX(m) IDX_##m,
-    DG_API_MINOR0_MEMBERS(AS_INDEX)
+    DG_API_MEMBERS(AS_INDEX)
 #undef AS_INDEX
-        N_MINOR0_MEMBERS
+        N_MEMBERS
 };
+
+#define COUNT_ONE(m) +1
+enum { N_MINOR0_MEMBERS = 0 DG_API_MINOR0_MEMBERS(COUNT_ONE) };
+#undef COUNT_ONE
 
 /* ---- compile time: the ABI 1.0 layout ---- */
 
@@ -59,11 +72,17 @@ _Static_assert(sizeof(((dg_host_api *)0)->struct_size) == 4, "struct_size is 32-
     _Static_assert(offsetof(dg_host_api, m) == 8 + (size_t)IDX_##m * FN_SIZE,                      \
                    "dg_host_api." #m " moved: members may only be appended");                      \
     _Static_assert(sizeof(((dg_host_api *)0)->m) == FN_SIZE, "dg_host_api." #m " is a pointer");
-DG_API_MINOR0_MEMBERS(CHECK_OFFSET)
+DG_API_MEMBERS(CHECK_OFFSET)
 #undef CHECK_OFFSET
 _Static_assert(sizeof(dg_host_api) >= 8 + N_MINOR0_MEMBERS * FN_SIZE, "minor 0 table complete");
-_Static_assert(DG_ABI_MINOR > 0 || sizeof(dg_host_api) == 8 + N_MINOR0_MEMBERS * FN_SIZE,
-               "minor 0 has exactly these members; a new member needs DG_ABI_MINOR + 1");
+
+/* ---- compile time: what ABI 1.1 appended ---- */
+
+_Static_assert(DG_ABI_MINOR >= 1, "this header has the minor-1 members");
+_Static_assert(offsetof(dg_host_api, publish_ordered) == 8 + N_MINOR0_MEMBERS * FN_SIZE,
+               "publish_ordered is the first member after minor 0");
+_Static_assert(DG_ABI_MINOR > 1 || sizeof(dg_host_api) == 8 + N_MEMBERS * FN_SIZE,
+               "minor 1 has exactly these members; a new member needs DG_ABI_MINOR + 1");
 
 _Static_assert(offsetof(dg_plugin_descriptor, struct_size) == 0, "descriptor.struct_size");
 _Static_assert(offsetof(dg_plugin_descriptor, abi_major) == 4, "descriptor.abi_major");
@@ -101,12 +120,12 @@ static int failures;
         }                                                                                          \
     } while (0)
 
-/* How many leading minor-0 members DG_API_HAS reports present. */
+/* How many of the members this header knows DG_API_HAS reports present. */
 static int count_present(const dg_host_api *api)
 {
     int n = 0;
 #define COUNT(m) n += DG_API_HAS(api, m) ? 1 : 0;
-    DG_API_MINOR0_MEMBERS(COUNT)
+    DG_API_MEMBERS(COUNT)
 #undef COUNT
     return n;
 }
@@ -128,8 +147,9 @@ int main(void)
             memcpy(base + off, &fn, sizeof fn);
     }
 
-    EXPECT(count_present(&full) == N_MINOR0_MEMBERS);
+    EXPECT(count_present(&full) == N_MEMBERS);
     EXPECT(!DG_API_HAS((const dg_host_api *)NULL, log));
+    EXPECT(!DG_API_HAS((const dg_host_api *)NULL, publish_ordered));
 
     /* An older host: its table ends after member k, for every k. */
     dg_host_api older = full;
@@ -142,26 +162,37 @@ int main(void)
     older.struct_size = (uint32_t)(offsetof(dg_host_api, m) + sizeof older.m - 1);                 \
     EXPECT(!DG_API_HAS(&older, m));                                                                \
     EXPECT(count_present(&older) == IDX_##m);
-    DG_API_MINOR0_MEMBERS(TRUNCATE_AFTER)
+    DG_API_MEMBERS(TRUNCATE_AFTER)
 #undef TRUNCATE_AFTER
+
+    /* A 1.0 host: every minor-0 member, no publish_ordered. */
+    dg_host_api v10 = full;
+    v10.struct_size = (uint32_t)(8 + N_MINOR0_MEMBERS * FN_SIZE);
+    v10.abi_minor = 0;
+    EXPECT(DG_API_HAS(&v10, plugin_id));
+    EXPECT(!DG_API_HAS(&v10, publish_ordered));
+    EXPECT(count_present(&v10) == N_MINOR0_MEMBERS);
 
     /* A newer host: a bigger table; everything we know of is there. */
     dg_host_api newer = full;
     newer.struct_size = (uint32_t)(sizeof newer + 16 * FN_SIZE);
-    EXPECT(count_present(&newer) == N_MINOR0_MEMBERS);
+    EXPECT(count_present(&newer) == N_MEMBERS);
 
     /* A member inside the table but left NULL by the host is absent. */
     dg_host_api holes = full;
     holes.data_dir = NULL;
     EXPECT(!DG_API_HAS(&holes, data_dir));
     EXPECT(DG_API_HAS(&holes, plugin_id));
-    EXPECT(count_present(&holes) == N_MINOR0_MEMBERS - 1);
+    EXPECT(count_present(&holes) == N_MEMBERS - 1);
+    holes.publish_ordered = NULL;
+    EXPECT(!DG_API_HAS(&holes, publish_ordered));
+    EXPECT(count_present(&holes) == N_MEMBERS - 2);
 
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
     }
     printf("ok: ABI %d.%d layout frozen, DG_API_HAS right for %d table sizes\n", DG_ABI_MAJOR,
-           DG_ABI_MINOR, 2 * N_MINOR0_MEMBERS + 3);
+           DG_ABI_MINOR, 2 * N_MEMBERS + 4);
     return 0;
 }

@@ -711,6 +711,7 @@ typedef struct worker {
     int id;
     uv_async_t *done;
     atomic_int *finished;
+    int ordered; /* dg_bus_publish_ordered (as OWNER_A: one lane for all) */
     long eagain;
     int bad_rc; /* cmocka asserts must stay on the main thread */
 } worker;
@@ -745,7 +746,8 @@ static void *block_publisher(void *arg)
     for (long seq = 1; seq <= N_PER_THREAD; seq++) {
         json_t *p = json_pack("{s:i, s:I}", "id", w->id, "seq", (json_int_t)seq);
         for (;;) {
-            int rc = dg_bus_publish(w->bus, NULL, "w.msg", json_incref(p));
+            int rc = w->ordered ? dg_bus_publish_ordered(w->bus, OWNER_A, "w.msg", json_incref(p))
+                                : dg_bus_publish(w->bus, NULL, "w.msg", json_incref(p));
             if (rc == DG_OK)
                 break;
             if (rc != DG_EAGAIN || atomic_load(&g_abort)) {
@@ -769,9 +771,13 @@ static void all_done_cb(uv_async_t *h)
         uv_close((uv_handle_t *)h, NULL);
 }
 
-static void test_cross_thread_block_no_loss(void **state)
+/*
+ * N_THREADS workers publish N_PER_THREAD events each to a BLOCK topic whose
+ * one subscriber holds 4: none may be lost, each thread's order must hold,
+ * delivery stays on the loop thread. Returns the bus stats afterwards.
+ */
+static json_t *run_publishers(fixture *f, int ordered, long *eagain)
 {
-    fixture *f = *state;
     tally t = {.loop_thread = uv_thread_self()};
     dg_bus_declare(f->bus, NULL, "w.msg", DG_OVERFLOW_BLOCK);
     dg_bus_subscribe(f->bus, NULL, "w.*", 0, 4, tally_cb, &t, NULL);
@@ -782,14 +788,15 @@ static void test_cross_thread_block_no_loss(void **state)
     pthread_t th[N_THREADS];
     worker w[N_THREADS];
     for (int i = 0; i < N_THREADS; i++) {
-        w[i] = (worker){.bus = f->bus, .id = i, .done = &done, .finished = &finished};
+        w[i] = (worker){
+            .bus = f->bus, .id = i, .done = &done, .finished = &finished, .ordered = ordered};
         assert_int_equal(pthread_create(&th[i], NULL, block_publisher, &w[i]), 0);
     }
     run_loop(f);
-    long eagain = 0;
+    *eagain = 0;
     for (int i = 0; i < N_THREADS; i++) {
         pthread_join(th[i], NULL);
-        eagain += w[i].eagain;
+        *eagain += w[i].eagain;
         assert_int_equal(w[i].bad_rc, 0);
     }
     dg_bus_flush(f->bus);
@@ -801,7 +808,13 @@ static void test_cross_thread_block_no_loss(void **state)
     assert_int_equal(stat_int(st, "published"), N_THREADS * N_PER_THREAD);
     assert_int_equal(stat_int(st, "inbox"), 0);
     assert_int_equal(stat_int(st, "pending"), 0);
-    json_decref(st);
+    return st;
+}
+
+static void test_cross_thread_block_no_loss(void **state)
+{
+    long eagain;
+    json_decref(run_publishers(*state, 0, &eagain));
     printf("cross-thread BLOCK: %d events, %ld EAGAIN retries\n", N_THREADS * N_PER_THREAD, eagain);
 }
 
@@ -1016,6 +1029,278 @@ static void test_free_with_pending(void **state)
     assert_string_equal(g_log, "i(0) i(1) i(2) i(3) i(4) ");
 }
 
+/* ---- ordered publish ---- */
+
+static long long topic_stat(json_t *stats, const char *topic, const char *key)
+{
+    return stat_int(json_object_get(json_object_get(stats, "topics"), topic), key);
+}
+
+/* A full queue holds ordered events back, in order, behind the first one waiting. */
+static void test_ordered_keeps_order_across_full_queue(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    dg_bus_declare(f->bus, NULL, "o.note", DG_OVERFLOW_DROP_OLDEST);
+    dg_bus_declare(f->bus, NULL, "x.other", DG_OVERFLOW_BLOCK);
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 2, log_event, "s", NULL);
+    dg_bus_subscribe(f->bus, NULL, "o.note", 0, 0, log_event, "n", NULL);
+    dg_bus_subscribe(f->bus, NULL, "x.other", 0, 0, log_event, "x", NULL);
+    for (int i = 1; i <= 10; i++)
+        assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(i)), DG_OK);
+    /* A droppable topic never waits for room, but it waits behind A's earlier events. */
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.note", ev_n(11)), DG_OK);
+    /* Another publisher's lane does not wait for A's. */
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_B, "x.other", ev_n(12)), DG_OK);
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "waiting"), 9);
+    assert_int_equal(stat_int(st, "rejected"), 0);
+    assert_int_equal(stat_int(st, "published"), 3);
+    assert_int_equal(topic_stat(st, "o.msg", "deferred"), 8);
+    assert_int_equal(topic_stat(st, "o.note", "deferred"), 1);
+    assert_int_equal(topic_stat(st, "x.other", "deferred"), 0);
+    json_decref(st);
+    assert_true(uv_loop_alive(&f->loop)); /* the full queue keeps the bus armed */
+    run_loop(f);
+    assert_string_equal(g_log, "s:o.msg:1 s:o.msg:2 x:x.other:12 s:o.msg:3 s:o.msg:4 s:o.msg:5 "
+                               "s:o.msg:6 s:o.msg:7 s:o.msg:8 s:o.msg:9 s:o.msg:10 n:o.note:11 ");
+    st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "waiting"), 0);
+    assert_int_equal(stat_int(st, "dropped"), 0);
+    assert_int_equal(stat_int(st, "published"), 12);
+    json_decref(st);
+    /* Nothing waits: the next one goes straight to the queue. */
+    log_reset();
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", NULL), DG_OK);
+    st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "pending"), 1);
+    assert_int_equal(topic_stat(st, "o.msg", "deferred"), 8);
+    json_decref(st);
+    run_loop(f);
+    assert_string_equal(g_log, "s:o.msg:0 ");
+}
+
+static int g_icpt_calls;
+
+/* Vetoes even n, replaces odd n by n * 10; counts its calls. */
+static int veto_or_scale(dg_ctx *ctx, const char *topic, const json_t *payload, json_t **repl,
+                         void *user)
+{
+    (void)ctx, (void)topic, (void)user;
+    g_icpt_calls++;
+    if (payload_n(payload) % 2 == 0)
+        return DG_STOP;
+    *repl = ev_n(payload_n(payload) * 10);
+    return DG_OK;
+}
+
+/* Interceptors run once, at the call: a veto is returned also for an event that would wait. */
+static void test_ordered_veto(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    g_icpt_calls = 0;
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 1, log_event, "s", NULL);
+    dg_bus_intercept(f->bus, NULL, "o.msg", 0, veto_or_scale, NULL, NULL);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(1)), DG_OK);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(2)), DG_STOP);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(3)), DG_OK); /* waits */
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(4)), DG_STOP);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(5)), DG_OK); /* waits */
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "waiting"), 2);
+    assert_int_equal(stat_int(st, "vetoed"), 2);
+    json_decref(st);
+    run_loop(f);
+    /* The waiting events carry the interceptor's replacement; it ran once per event. */
+    assert_string_equal(g_log, "s:o.msg:10 s:o.msg:30 s:o.msg:50 ");
+    assert_int_equal(g_icpt_calls, 5);
+}
+
+/* A stopped publisher leaves nothing behind; others are not affected. */
+static void test_ordered_remove_owner_drops_waiting(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 2, log_event, "s", NULL);
+    for (int i = 1; i <= 6; i++)
+        dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(i));
+    dg_bus_publish_ordered(f->bus, OWNER_B, "o.msg", ev_n(7));
+    assert_int_equal(dg_bus_remove_owner(f->bus, OWNER_A), 4);
+    assert_int_equal(dg_bus_remove_owner(f->bus, OWNER_A), 0);
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "waiting"), 1);
+    assert_int_equal(stat_int(st, "waiting_dropped"), 4);
+    json_decref(st);
+    run_loop(f);
+    /* Already queued events were A's no more: they are delivered. */
+    assert_string_equal(g_log, "s:o.msg:1 s:o.msg:2 s:o.msg:7 ");
+    st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "waiting"), 0);
+    json_decref(st);
+    /* A new lane for A works as before. */
+    log_reset();
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(8)), DG_OK);
+    run_loop(f);
+    assert_string_equal(g_log, "s:o.msg:8 ");
+}
+
+/* Past the bound nothing is kept: DG_EAGAIN, interceptors not run, the rest still delivered. */
+static int observe_count(dg_ctx *ctx, const char *topic, const json_t *payload, json_t **repl,
+                         void *user)
+{
+    (void)ctx, (void)topic, (void)payload, (void)repl, (void)user;
+    g_icpt_calls++;
+    return DG_OK;
+}
+
+static void test_ordered_bound(void **state)
+{
+    fixture *f = *state;
+    const int limit = 8 * DG_BUS_WAITING_FACTOR; /* fixture capacity 8 */
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    tally t = {.loop_thread = uv_thread_self()};
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 1, tally_cb, &t, NULL);
+    g_icpt_calls = 0;
+    dg_bus_intercept(f->bus, NULL, "o.msg", 0, observe_count, NULL, NULL);
+    for (long i = 1; i <= limit + 1; i++) {
+        json_t *p = json_pack("{s:i, s:I}", "id", 0, "seq", (json_int_t)i);
+        assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", p), DG_OK);
+    }
+    json_t *p = json_pack("{s:i, s:I}", "id", 0, "seq", (json_int_t)limit + 2);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", p), DG_EAGAIN);
+    assert_int_equal(g_icpt_calls, limit + 1);
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "waiting"), limit);
+    assert_int_equal(stat_int(st, "rejected"), 1);
+    assert_int_equal(topic_stat(st, "o.msg", "rejected"), 1);
+    json_decref(st);
+    run_loop(f);
+    assert_int_equal(t.count, limit + 1);
+    assert_false(t.out_of_order);
+    p = json_pack("{s:i, s:I}", "id", 0, "seq", (json_int_t)limit + 2);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", p), DG_OK);
+    run_loop(f);
+    assert_int_equal(t.count, limit + 2);
+    assert_false(t.out_of_order);
+}
+
+/* The subscriber whose full queue held events back goes away: the waiting events move on. */
+static void test_ordered_unsubscribe_releases(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    dg_sub *full = dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 2, log_event, "full", NULL);
+    for (int i = 1; i <= 5; i++)
+        dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(i));
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 0, log_event, "late", NULL);
+    dg_bus_unsubscribe(f->bus, full); /* its queue goes with it: nothing left to deliver */
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "pending"), 0);
+    assert_int_equal(stat_int(st, "waiting"), 3);
+    json_decref(st);
+    run_loop(f);
+    assert_string_equal(g_log, "late:o.msg:3 late:o.msg:4 late:o.msg:5 ");
+}
+
+/* Idle with nothing waiting: no referenced handle, no timer, the loop returns at once. */
+static void test_ordered_idle(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 1, log_event, "s", NULL);
+    for (int i = 1; i <= 3; i++)
+        dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(i));
+    run_loop(f);
+    assert_string_equal(g_log, "s:o.msg:1 s:o.msg:2 s:o.msg:3 ");
+    assert_false(uv_loop_alive(&f->loop));
+    int referenced = 0;
+    uv_walk(&f->loop, count_handle, &referenced);
+    assert_int_equal(referenced, 0);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_NOWAIT), 0);
+    /* Flush empties lanes too, and leaves nothing armed. */
+    for (int i = 4; i <= 6; i++)
+        dg_bus_publish_ordered(f->bus, OWNER_A, "o.msg", ev_n(i));
+    assert_int_equal(dg_bus_flush(f->bus), 3);
+    assert_false(uv_loop_alive(&f->loop));
+    assert_string_equal(g_log, "s:o.msg:1 s:o.msg:2 s:o.msg:3 s:o.msg:4 s:o.msg:5 s:o.msg:6 ");
+}
+
+/* Inside an interceptor an ordered publish is handed off (chains never nest). */
+static int publish_ordered_inside(dg_ctx *ctx, const char *topic, const json_t *payload,
+                                  json_t **repl, void *user)
+{
+    (void)ctx, (void)topic, (void)repl, (void)user;
+    assert_int_equal(
+        dg_bus_publish_ordered(g_bus, OWNER_A, "o.msg", ev_n(payload_n(payload) + 100)), DG_OK);
+    return DG_OK;
+}
+
+static void test_ordered_inside_interceptor(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    g_bus = f->bus;
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_BLOCK);
+    dg_bus_declare(f->bus, NULL, "o.trigger", DG_OVERFLOW_BLOCK);
+    dg_bus_subscribe(f->bus, NULL, "o.*", 0, 0, log_event, "s", NULL);
+    dg_bus_intercept(f->bus, NULL, "o.trigger", 0, publish_ordered_inside, NULL, NULL);
+    assert_int_equal(dg_bus_publish_ordered(f->bus, OWNER_A, "o.trigger", ev_n(1)), DG_OK);
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "inbox"), 1);
+    json_decref(st);
+    run_loop(f);
+    assert_string_equal(g_log, "s:o.trigger:1 s:o.msg:101 ");
+}
+
+/* The same through dg_bus_publish_ordered: handoffs that join one lane on the loop. */
+static void test_ordered_cross_thread(void **state)
+{
+    long eagain;
+    json_t *st = run_publishers(*state, 1, &eagain);
+    assert_int_equal(stat_int(st, "waiting"), 0);
+    assert_int_equal(stat_int(st, "waiting_dropped"), 0);
+    json_decref(st);
+}
+
+static void *ordered_burst(void *arg)
+{
+    burst *b = arg;
+    for (int i = 0; i < 5; i++) {
+        if (dg_bus_publish_ordered(b->bus, OWNER_A, "o.msg", ev_n(i)) == DG_OK)
+            b->accepted++;
+    }
+    return NULL;
+}
+
+/* Ordered handoffs of a removed publisher are dropped before the loop takes them. */
+static void test_ordered_remove_owner_cancels_handoffs(void **state)
+{
+    fixture *f = *state;
+    log_reset();
+    dg_bus_declare(f->bus, NULL, "o.msg", DG_OVERFLOW_DROP_OLDEST);
+    dg_bus_subscribe(f->bus, NULL, "o.msg", 0, 0, log_event, "s", NULL);
+    burst b = {.bus = f->bus};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ordered_burst, &b), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(b.accepted, 5);
+    assert_int_equal(dg_bus_remove_owner(f->bus, OWNER_A), 5);
+    assert_int_equal(dg_bus_flush(f->bus), 0);
+    assert_string_equal(g_log, "");
+    json_t *st = dg_bus_stats(f->bus);
+    assert_int_equal(stat_int(st, "inbox"), 0);
+    assert_int_equal(stat_int(st, "waiting_dropped"), 5);
+    assert_int_equal(stat_int(st, "published"), 0);
+    json_decref(st);
+    assert_false(uv_loop_alive(&f->loop));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1046,6 +1331,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idle_keeps_no_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_keeps_order_across_full_queue, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_veto, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_remove_owner_drops_waiting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_unsubscribe_releases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_inside_interceptor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_cross_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_remove_owner_cancels_handoffs, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
 }

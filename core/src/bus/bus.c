@@ -5,7 +5,8 @@
  * -----------
  * Files: topic.c (names and globs, pure), queue.c (per-subscriber ring),
  * bus.c (this file), publish.c (interceptors, fan-out, overflow, handoff),
- * dispatch.c (delivery, inbox, wake-ups, flush), stats.c.
+ * ordered.c (ordered publishes waiting for room), dispatch.c (delivery,
+ * inbox, wake-ups, flush), stats.c.
  *
  * Events. A publish allocates one dgb_event (recycled from a free list in the
  * steady state) holding the payload's single reference. The event is linked
@@ -47,6 +48,11 @@
  * inbox to a local list and processes it in order; a BLOCK publish that does
  * not fit stays at the head of that list and is retried after the next
  * delivery. The inbox is bounded (DG_BUS_INBOX_FACTOR).
+ *
+ * Ordered publishes. dg_bus_publish_ordered runs the interceptors at once
+ * and, when the event cannot be queued yet, keeps it in its publisher's lane
+ * (ordered.c); lanes are drained after each round of deliveries, and when a
+ * subscriber goes away. Bounded per publisher (DG_BUS_WAITING_FACTOR).
  *
  * Wake-ups. One uv_async_t, referenced only while work is pending, so an idle
  * bus keeps no handle active and never polls. A dispatch run delivers at most
@@ -350,6 +356,11 @@ static void sub_kill(dg_bus *bus, dg_sub *s)
     s->dead = 1;
     bus->n_dead++;
     dgb_sub_clear_queue(bus, s);
+    /* Its full queue may be what waiting events wait for: no delivery will say so. */
+    if (s->kind == DGB_SUBSCRIBER && (bus->n_waiting > 0 || bus->local_head != NULL)) {
+        bus->kick = 1;
+        dgb_arm(bus);
+    }
 }
 
 static void sub_destroy(dg_sub *s)
@@ -440,14 +451,18 @@ static void undeclare_owned(dg_bus *bus, dg_ctx *owner)
     }
 }
 
-void dg_bus_remove_owner(dg_bus *bus, dg_ctx *owner)
+size_t dg_bus_remove_owner(dg_bus *bus, dg_ctx *owner)
 {
     if (bus == NULL)
-        return;
+        return 0;
+    size_t dropped = dgb_lanes_remove_owner(bus, owner);
+    size_t cancelled = dgb_inbox_cancel_owner(bus, owner);
+    bus->waiting_dropped += cancelled;
     kill_owned(bus, bus->subs, owner);
     kill_owned(bus, bus->icpts, owner);
     undeclare_owned(bus, owner);
     dgb_reap(bus);
+    return dropped + cancelled;
 }
 
 /* ---- lifecycle ---- */
@@ -500,6 +515,7 @@ dg_bus *dg_bus_new(uv_loop_t *loop, size_t default_capacity)
         default_capacity = DG_BUS_MAX_CAPACITY;
     bus->default_capacity = default_capacity;
     bus->inbox_limit = default_capacity * DG_BUS_INBOX_FACTOR;
+    bus->waiting_limit = default_capacity * DG_BUS_WAITING_FACTOR;
     bus->sub_gen = 1;
     bus->next_seq = 1;
     bus->tbl_size = DGB_TABLE_INITIAL;
@@ -557,6 +573,7 @@ void dg_bus_free(dg_bus *bus)
         uv_close((uv_handle_t *)bus->async, free_async);
     }
     dgb_inbox_discard(bus);
+    dgb_lanes_free(bus); /* before the topics: waiting events hold references */
     /* Emptying every queue releases every event: the FIFO ends up empty. */
     free_list(bus, bus->subs);
     free_list(bus, bus->icpts);

@@ -8,8 +8,8 @@
  * and dg_bus_remove_owner() removes everything one owner registered.
  *
  * Threading: every function runs on the loop thread (the thread that called
- * dg_bus_new), except dg_bus_publish() and dg_bus_post(), which are
- * thread-safe, and the pure dg_topic_*() functions.
+ * dg_bus_new), except dg_bus_publish(), dg_bus_publish_ordered() and
+ * dg_bus_post(), which are thread-safe, and the pure dg_topic_*() functions.
  *
  * Wake-ups: the bus owns one uv_async_t. It is referenced (keeps the loop
  * alive) only while events are queued; when idle it is unreferenced and the
@@ -41,6 +41,13 @@ typedef struct dg_bus dg_bus;
  * dropped and counted in "inbox_dropped" (those topics allow loss).
  */
 #define DG_BUS_INBOX_FACTOR 4
+/*
+ * At most default_capacity * DG_BUS_WAITING_FACTOR events of one publisher
+ * wait for room in dg_bus_publish_ordered(): past that it returns DG_EAGAIN.
+ * Generous on purpose (a burst several times every queue's size still waits),
+ * yet a subscriber that never drains cannot make the host grow without bound.
+ */
+#define DG_BUS_WAITING_FACTOR 16
 /*
  * Published by the core when a subscriber queue drops an event:
  * {"subscriber": owner name, "pattern", "topic": topic of the dropped event,
@@ -111,6 +118,40 @@ int dg_bus_declare(dg_bus *bus, dg_ctx *owner, const char *topic, dg_overflow ov
 int dg_bus_publish(dg_bus *bus, dg_ctx *publisher, const char *topic, json_t *payload);
 
 /*
+ * Publishes without ever dropping the event and without the caller retrying,
+ * in call order per publisher: for DG_OVERFLOW_BLOCK topics whose publisher
+ * cannot wait (any declared topic is accepted). payload is stolen (also on
+ * failure; NULL = empty object); the checks are those of dg_bus_publish().
+ *
+ * On the loop thread the interceptors run now: DG_STOP when one vetoed (the
+ * event is gone). Otherwise DG_OK, and the event (as the interceptors left it)
+ * is either queued to every matching subscriber now, or, when a matching
+ * queue of a BLOCK topic is full or an earlier ordered event of the same
+ * publisher still waits, kept in the publisher's lane and queued in order as
+ * soon as it is first in its lane and fits: after deliveries, or when a
+ * subscriber goes away. No timer runs and nothing polls meanwhile. Such an
+ * event is counted in its topic's "deferred".
+ *
+ * Refinements:
+ *  - Order holds among one publisher's ordered events (and its events on
+ *    non-BLOCK topics wait in the lane too). Plain dg_bus_publish() calls may
+ *    overtake them; other publishers' lanes do not wait for this one.
+ *  - Bound: at most default_capacity * DG_BUS_WAITING_FACTOR events wait per
+ *    publisher. Beyond it DG_EAGAIN (counted "rejected"): nothing is kept and
+ *    the interceptors did not run.
+ *  - From another thread, or from inside an interceptor, the event is handed
+ *    to the loop like dg_bus_publish() does, and is never dropped there
+ *    whatever the topic's policy: DG_OK means accepted (the interceptors run
+ *    on the loop thread, and a veto is not reported), DG_EAGAIN that the
+ *    inbox is full (DG_BUS_INBOX_FACTOR; nothing kept). On the loop thread it
+ *    then joins the publisher's lane, so one thread's events keep their order.
+ *  - dg_bus_remove_owner() drops the publisher's waiting events, and its
+ *    handoffs not yet taken, counted in "waiting_dropped".
+ *  - DG_ENOMEM when out of memory (nothing kept).
+ */
+int dg_bus_publish_ordered(dg_bus *bus, dg_ctx *publisher, const char *topic, json_t *payload);
+
+/*
  * Subscriptions and interceptors. Returns NULL for a bad pattern, a NULL fn or
  * when out of memory; user_free is then not called (the caller still owns
  * user). Callbacks get owner as their ctx.
@@ -129,9 +170,11 @@ void dg_bus_unsubscribe(dg_bus *bus, dg_sub *sub);
 int dg_bus_unsubscribe_owned(dg_bus *bus, dg_ctx *owner, dg_sub *sub);
 /*
  * Removes every subscription, interceptor and declaration of owner (its queued
- * events are dropped). Safe inside a callback, like dg_bus_unsubscribe().
+ * events are dropped), and drops the events it published with
+ * dg_bus_publish_ordered() that still wait for room: returns how many (for
+ * the caller's log). Safe inside a callback, like dg_bus_unsubscribe().
  */
-void dg_bus_remove_owner(dg_bus *bus, dg_ctx *owner);
+size_t dg_bus_remove_owner(dg_bus *bus, dg_ctx *owner);
 
 /*
  * Runs fn(user) on the loop thread soon (never inline, also when called on
@@ -156,9 +199,12 @@ size_t dg_bus_flush(dg_bus *bus);
  * "pending" counts events waiting for delivery to at least one subscriber.
  * Also: "interceptor_errors", "inbox" (handoffs waiting), "inbox_dropped",
  * "inbox_failed" (handoffs whose topic was undeclared before the loop took
- * them), per topic "vetoed", "rejected", "coalesced", "owners" (names), per
- * subscriber "coalesced", and "interceptors":[{"owner","pattern","priority",
- * "calls","vetoed"}]. "overflow" is "block", "drop_oldest" or "coalesce".
+ * them), "waiting" (dg_bus_publish_ordered events waiting for room now),
+ * "waiting_dropped" (waiting events dropped: publisher removed, or out of
+ * memory), per topic "vetoed", "rejected", "coalesced", "deferred" (ordered
+ * events that had to wait), "owners" (names), per subscriber "coalesced", and
+ * "interceptors":[{"owner","pattern","priority","calls","vetoed"}].
+ * "overflow" is "block", "drop_oldest" or "coalesce".
  */
 json_t *dg_bus_stats(dg_bus *bus);
 

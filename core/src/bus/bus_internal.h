@@ -11,6 +11,7 @@
 typedef struct dgb_topic dgb_topic;
 typedef struct dgb_event dgb_event;
 typedef struct dgb_handoff dgb_handoff;
+typedef struct dgb_lane dgb_lane;
 
 /*
  * One published event. Allocated once per publish and shared by every
@@ -89,6 +90,7 @@ struct dgb_topic {
     size_t n_match, cap_match;
     uint64_t match_gen;
     uint64_t published, delivered, dropped, coalesced, vetoed, rejected;
+    uint64_t deferred; /* ordered publishes that had to wait in their lane */
     char name[];
 };
 
@@ -98,7 +100,11 @@ struct dgb_handoff {
     dg_post_fn post; /* a post when set; else a publish */
     void *user;
     json_t *payload;
-    uint8_t block; /* counted against the BLOCK inbox bound */
+    dg_ctx *owner;     /* ordered publishes: the publisher (its lane) */
+    uint8_t block;     /* counted against the BLOCK inbox bound */
+    uint8_t ordered;   /* from dg_bus_publish_ordered: joins owner's lane */
+    uint8_t running;   /* ordered, being published now (remove_owner leaves it to the lane) */
+    uint8_t cancelled; /* ordered, its owner was removed: dropped when the loop takes it */
     char topic[];
 };
 
@@ -126,6 +132,7 @@ struct dg_bus {
     uint8_t reporting;   /* publishing core.bus.overflow: do not report again */
     uint8_t armed;       /* async referenced and a wake-up pending */
     uint8_t draining;
+    uint8_t kick; /* a subscriber went away while events wait for room: retry them */
 
     dgb_event *fifo_head, *fifo_tail;
     size_t fifo_len;
@@ -139,6 +146,14 @@ struct dg_bus {
     uint64_t in_dropped;                  /* under inbox_lock */
     uint64_t in_failed;                   /* loop thread */
     dgb_handoff *local_head, *local_tail; /* taken from the inbox, not yet done */
+
+    /* Ordered publishes waiting for room (ordered.c), one lane per publisher. */
+    dgb_lane *lanes;
+    size_t n_waiting;     /* events in all lanes */
+    size_t waiting_limit; /* per lane */
+    unsigned lane_walk;   /* > 0: lanes are not freed (remove_owner only marks them) */
+    uint8_t lanes_draining;
+    uint64_t waiting_dropped;
 
     uint64_t published, delivered, vetoed, rejected, dropped, coalesced, icpt_errors;
 };
@@ -154,7 +169,15 @@ void dgb_reap(dg_bus *bus);
 
 /* publish.c */
 int dgb_publish_now(dg_bus *bus, const char *topic, json_t *payload, int retry);
-int dgb_handoff_publish(dg_bus *bus, const char *topic, json_t *payload);
+/* ordered: from dg_bus_publish_ordered, for owner's lane (bounded like BLOCK, never dropped). */
+int dgb_handoff_publish(dg_bus *bus, const char *topic, json_t *payload, int ordered,
+                        dg_ctx *owner);
+/* Runs t's interceptors on *payload; a veto is counted and frees *payload. DG_OK or DG_STOP. */
+int dgb_intercept(dg_bus *bus, dgb_topic *t, json_t **payload);
+/* BLOCK: does every live matching queue have room? */
+int dgb_has_room(dg_bus *bus, dgb_topic *t);
+/* Queues payload (stolen) to every matching subscriber; DG_OK or DG_ENOMEM. */
+int dgb_fan_out(dg_bus *bus, dgb_topic *t, json_t *payload);
 void dgb_event_unref(dg_bus *bus, dgb_event *ev);
 void dgb_sub_clear_queue(dg_bus *bus, dg_sub *s);
 
@@ -162,6 +185,17 @@ void dgb_sub_clear_queue(dg_bus *bus, dg_sub *s);
 void dgb_arm(dg_bus *bus);
 void dgb_async_cb(uv_async_t *handle);
 void dgb_inbox_discard(dg_bus *bus);
+/* Cancels owner's ordered handoffs not yet taken; returns how many. */
+size_t dgb_inbox_cancel_owner(dg_bus *bus, dg_ctx *owner);
+
+/* ordered.c */
+/* dg_bus_publish_ordered on the loop thread outside interceptors; handoff: a retried handoff. */
+int dgb_ordered_now(dg_bus *bus, dg_ctx *owner, const char *topic, json_t *payload, int handoff);
+/* Queues the head events of every lane that fit now (after deliveries). */
+void dgb_lanes_drain(dg_bus *bus);
+/* Drops owner's waiting events (counted in waiting_dropped); returns how many. */
+size_t dgb_lanes_remove_owner(dg_bus *bus, dg_ctx *owner);
+void dgb_lanes_free(dg_bus *bus);
 
 /* queue.c */
 int dgb_ring_push(dgb_ring *r, dgb_event *ev, size_t max_slots);

@@ -122,7 +122,10 @@ static void handoff_done(dg_bus *bus, dgb_handoff *h)
     free(h);
 }
 
-/* Runs one handoff; returns 0 when it must wait (BLOCK topic, a queue is full). */
+/*
+ * Runs one handoff; returns 0 when it must wait (BLOCK topic, a queue is
+ * full; ordered, its publisher's lane is at its bound).
+ */
 static int run_handoff(dg_bus *bus, dgb_handoff *h)
 {
     if (h->post != NULL) {
@@ -131,10 +134,19 @@ static int run_handoff(dg_bus *bus, dgb_handoff *h)
         bus->walking--;
         return 1;
     }
+    if (h->cancelled)
+        return 1; /* counted when its owner was removed */
     /* Our reference survives DG_EAGAIN, so the handoff can be retried. */
-    int rc = dgb_publish_now(bus, h->topic, json_incref(h->payload), 1);
+    int rc;
+    if (h->ordered) {
+        h->running = 1;
+        rc = dgb_ordered_now(bus, h->owner, h->topic, json_incref(h->payload), 1);
+        h->running = 0;
+    } else {
+        rc = dgb_publish_now(bus, h->topic, json_incref(h->payload), 1);
+    }
     if (rc == DG_EAGAIN)
-        return 0;
+        return h->cancelled; /* an ordered one whose owner went meanwhile is done */
     if (rc < 0)
         bus->in_failed++;
     return 1;
@@ -160,6 +172,29 @@ static int inbox_empty(dg_bus *bus)
     return empty;
 }
 
+static size_t cancel_owned(dgb_handoff *h, dg_ctx *owner)
+{
+    size_t n = 0;
+    for (; h != NULL; h = h->next) {
+        if (!h->ordered || h->cancelled || h->owner != owner)
+            continue;
+        h->cancelled = 1;
+        h->owner = NULL; /* it may be freed right after */
+        /* A running one is the lane's business: published if it fits, else dropped there. */
+        n += !h->running;
+    }
+    return n;
+}
+
+size_t dgb_inbox_cancel_owner(dg_bus *bus, dg_ctx *owner)
+{
+    size_t n = cancel_owned(bus->local_head, owner);
+    uv_mutex_lock(&bus->inbox_lock);
+    n += cancel_owned(bus->in_head, owner);
+    uv_mutex_unlock(&bus->inbox_lock);
+    return n;
+}
+
 void dgb_inbox_discard(dg_bus *bus)
 {
     take_inbox(bus);
@@ -176,16 +211,19 @@ void dgb_async_cb(uv_async_t *handle)
         return;
     /* Delivery follows in this very callback: publishes made meanwhile need no extra wake-up. */
     bus->armed = 1;
+    bus->kick = 0;
     size_t events;
     drain_inbox(bus);
     deliver(bus, DGB_BATCH, &events);
-    drain_inbox(bus); /* a waiting BLOCK handoff may fit now */
+    dgb_lanes_drain(bus); /* waiting ordered events may fit now, before newer handoffs */
+    drain_inbox(bus);     /* a waiting BLOCK handoff may fit now */
     /*
-     * A waiting handoff alone is no reason to re-arm: it waits for a full
-     * queue, which means the FIFO is not empty.
+     * A waiting handoff or lane alone is no reason to re-arm: it waits for a
+     * full queue, which means the FIFO is not empty; or a subscriber went
+     * away since the drain (kick).
      */
     bus->armed = 0;
-    if (bus->fifo_head != NULL || !inbox_empty(bus))
+    if (bus->fifo_head != NULL || !inbox_empty(bus) || bus->kick)
         dgb_arm(bus);
     else
         disarm(bus);
@@ -198,6 +236,7 @@ size_t dg_bus_flush(dg_bus *bus)
     size_t n = 0, events;
     for (;;) {
         drain_inbox(bus);
+        dgb_lanes_drain(bus);
         if (bus->fifo_head == NULL)
             break;
         n += deliver(bus, SIZE_MAX, &events);

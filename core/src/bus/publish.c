@@ -170,7 +170,7 @@ static void publish_reports(dg_bus *bus, json_t *reports)
     json_decref(reports);
 }
 
-static int fan_out(dg_bus *bus, dgb_topic *t, json_t *payload)
+int dgb_fan_out(dg_bus *bus, dgb_topic *t, json_t *payload)
 {
     int rc = dgb_topic_matches(bus, t);
     dgb_event *ev = rc == DG_OK ? event_new(bus, t, payload) : NULL;
@@ -195,8 +195,7 @@ static int fan_out(dg_bus *bus, dgb_topic *t, json_t *payload)
 
 /* ---- publish on the loop thread ---- */
 
-/* BLOCK: is there room in every matching queue? */
-static int has_room(dg_bus *bus, dgb_topic *t)
+int dgb_has_room(dg_bus *bus, dgb_topic *t)
 {
     if (dgb_topic_matches(bus, t) != DG_OK)
         return 0;
@@ -246,6 +245,18 @@ static int run_interceptors(dg_bus *bus, dgb_topic *t, json_t **payload)
     return rc;
 }
 
+int dgb_intercept(dg_bus *bus, dgb_topic *t, json_t **payload)
+{
+    int rc = run_interceptors(bus, t, payload);
+    if (rc == DG_STOP) {
+        t->vetoed++;
+        bus->vetoed++;
+        json_decref(*payload);
+        *payload = NULL;
+    }
+    return rc;
+}
+
 /* DG_EAGAIN; a retried handoff is not counted again, the first refusal was. */
 static int reject(dg_bus *bus, dgb_topic *t, json_t *payload, int retry)
 {
@@ -260,19 +271,14 @@ static int reject(dg_bus *bus, dgb_topic *t, json_t *payload, int retry)
 static int publish_to(dg_bus *bus, dgb_topic *t, json_t *payload, int retry)
 {
     int block = t->overflow == DG_OVERFLOW_BLOCK;
-    if (block && !has_room(bus, t))
+    if (block && !dgb_has_room(bus, t))
         return reject(bus, t, payload, retry);
-    int rc = run_interceptors(bus, t, &payload);
-    if (rc == DG_STOP) {
-        t->vetoed++;
-        bus->vetoed++;
-        json_decref(payload);
+    if (dgb_intercept(bus, t, &payload) == DG_STOP)
         return DG_STOP;
-    }
     /* The interceptors may have published or subscribed: check again. */
-    if (block && !has_room(bus, t))
+    if (block && !dgb_has_room(bus, t))
         return reject(bus, t, payload, retry);
-    return fan_out(bus, t, payload);
+    return dgb_fan_out(bus, t, payload);
 }
 
 int dgb_publish_now(dg_bus *bus, const char *topic, json_t *payload, int retry)
@@ -335,7 +341,7 @@ static void wake(dg_bus *bus)
         uv_async_send(bus->async);
 }
 
-int dgb_handoff_publish(dg_bus *bus, const char *topic, json_t *payload)
+int dgb_handoff_publish(dg_bus *bus, const char *topic, json_t *payload, int ordered, dg_ctx *owner)
 {
     dg_overflow overflow;
     if (!dgb_topic_lookup_policy(bus, topic, &overflow)) {
@@ -349,7 +355,10 @@ int dgb_handoff_publish(dg_bus *bus, const char *topic, json_t *payload)
         json_decref(payload);
         return DG_ENOMEM;
     }
-    h->block = overflow == DG_OVERFLOW_BLOCK;
+    /* An ordered publish is never dropped either, whatever the topic's policy. */
+    h->block = ordered || overflow == DG_OVERFLOW_BLOCK;
+    h->ordered = (uint8_t)(ordered != 0);
+    h->owner = owner;
     int rc = inbox_append(bus, h);
     if (rc != DG_OK) {
         json_decref(payload);
@@ -374,17 +383,33 @@ int dg_bus_post(dg_bus *bus, dg_post_fn fn, void *user)
     return DG_OK;
 }
 
+/* dg_bus_publish and dg_bus_publish_ordered: the checks, then now or through the inbox. */
+static int publish_entry(dg_bus *bus, dg_ctx *publisher, const char *topic, json_t *payload,
+                         int ordered)
+{
+    int rc = DG_OK;
+    if (bus == NULL || !dg_topic_valid(topic))
+        rc = DG_EINVAL;
+    else if (publisher != NULL && strncmp(topic, "core.", 5) == 0)
+        rc = DG_EDENIED;
+    if (rc != DG_OK) {
+        json_decref(payload);
+        return rc;
+    }
+    /* Interceptor chains never nest: a publish from inside one takes the inbox too. */
+    if (!dgb_on_loop_thread(bus) || bus->icpt_depth > 0)
+        return dgb_handoff_publish(bus, topic, payload, ordered, ordered ? publisher : NULL);
+    if (ordered)
+        return dgb_ordered_now(bus, publisher, topic, payload, 0);
+    return dgb_publish_now(bus, topic, payload, 0);
+}
+
 int dg_bus_publish(dg_bus *bus, dg_ctx *publisher, const char *topic, json_t *payload)
 {
-    if (bus == NULL || !dg_topic_valid(topic)) {
-        json_decref(payload);
-        return DG_EINVAL;
-    }
-    if (publisher != NULL && strncmp(topic, "core.", 5) == 0) {
-        json_decref(payload);
-        return DG_EDENIED;
-    }
-    if (!dgb_on_loop_thread(bus) || bus->icpt_depth > 0)
-        return dgb_handoff_publish(bus, topic, payload);
-    return dgb_publish_now(bus, topic, payload, 0);
+    return publish_entry(bus, publisher, topic, payload, 0);
+}
+
+int dg_bus_publish_ordered(dg_bus *bus, dg_ctx *publisher, const char *topic, json_t *payload)
+{
+    return publish_entry(bus, publisher, topic, payload, 1);
 }

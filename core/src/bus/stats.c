@@ -6,11 +6,12 @@ static json_t *topic_stats(const dg_bus *bus, const dgb_topic *t)
     json_t *owners = json_array();
     for (size_t i = 0; owners != NULL && i < t->n_owners; i++)
         json_array_append_new(owners, json_string(dgb_owner_name(bus, t->owners[i])));
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "overflow",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "overflow",
                      dg_overflow_name(t->overflow), "published", (json_int_t)t->published,
                      "delivered", (json_int_t)t->delivered, "dropped", (json_int_t)t->dropped,
                      "coalesced", (json_int_t)t->coalesced, "vetoed", (json_int_t)t->vetoed,
-                     "rejected", (json_int_t)t->rejected, "owners", owners);
+                     "rejected", (json_int_t)t->rejected, "deferred", (json_int_t)t->deferred,
+                     "owners", owners);
 }
 
 static json_t *topics_stats(const dg_bus *bus)
@@ -60,12 +61,13 @@ json_t *dg_bus_stats(dg_bus *bus)
     json_int_t in_dropped = (json_int_t)bus->in_dropped;
     uv_mutex_unlock(&bus->inbox_lock);
     return json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*}", "published",
-        (json_int_t)bus->published, "delivered", (json_int_t)bus->delivered, "vetoed",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*}",
+        "published", (json_int_t)bus->published, "delivered", (json_int_t)bus->delivered, "vetoed",
         (json_int_t)bus->vetoed, "rejected", (json_int_t)bus->rejected, "dropped",
         (json_int_t)bus->dropped + in_dropped, "coalesced", (json_int_t)bus->coalesced, "pending",
         (json_int_t)bus->fifo_len, "interceptor_errors", (json_int_t)bus->icpt_errors, "inbox",
-        inbox, "inbox_dropped", in_dropped, "inbox_failed", (json_int_t)bus->in_failed, "topics",
+        inbox, "inbox_dropped", in_dropped, "inbox_failed", (json_int_t)bus->in_failed, "waiting",
+        (json_int_t)bus->n_waiting, "waiting_dropped", (json_int_t)bus->waiting_dropped, "topics",
         topics_stats(bus), "subscribers", list_stats(bus, bus->subs, sub_stats), "interceptors",
         list_stats(bus, bus->icpts, icpt_stats));
 }

@@ -33,6 +33,15 @@ typedef void (*cli_print_fn)(const cli_command *cmd, int argc, char **argv, unsi
  * the call is not success of the command (send: every recipient failed).
  */
 typedef int (*cli_status_fn)(const json_t *result);
+/*
+ * A streaming command (watch): run() calls it instead of making the one call,
+ * with the request the builder made (params borrowed). It calls cli_call()
+ * itself as often as it needs, bounding each call by its own deadline (not
+ * --timeout), prints as it goes, and returns the exit status; on failure it
+ * sets *error (new: {"message",...}) and run() reports it like a failed call.
+ */
+typedef int (*cli_loop_fn)(const cli_command *cmd, const char *socket_path, const char *method,
+                           const json_t *params, int json, json_t **error);
 
 struct cli_command {
     const char *name;    /* command words, space-separated: "plugin enable" */
@@ -55,6 +64,7 @@ struct cli_command {
     cli_build_fn build;   /* NULL: the default builder (params above) */
     cli_print_fn print;   /* NULL: the result as indented JSON */
     cli_status_fn status; /* NULL: exit 0 whenever the call succeeded */
+    cli_loop_fn loop;     /* NULL: one call; else a streaming command */
 };
 
 /* The default builder: positional arguments become string params named by cmd->params. */
@@ -82,5 +92,6 @@ extern const cli_command cli_commands_users[];
 extern const cli_command cli_commands_history[];
 extern const cli_command cli_commands_rooms[];
 extern const cli_command cli_commands_queue[];
+extern const cli_command cli_commands_watch[];
 
 #endif

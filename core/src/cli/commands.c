@@ -191,6 +191,7 @@ static const cli_command *const groups[] = {
     cli_commands_history,
     cli_commands_rooms,
     cli_commands_queue,
+    cli_commands_watch,
     NULL,
 };
 

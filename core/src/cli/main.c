@@ -409,6 +409,17 @@ static int run(const options *o, const cli_command *cmd, int argc, char **argv, 
         return CLI_EXIT_FAIL;
     }
     json_t *result = NULL, *error = NULL;
+    if (cmd->loop) {
+        int status = cmd->loop(cmd, socket_path, method, params, o->json, &error);
+        json_decref(params);
+        free(socket_path);
+        if (status != CLI_EXIT_OK)
+            report_error(o, status, error);
+        json_decref(error);
+        if (fflush(stdout) != 0 && status == CLI_EXIT_OK)
+            status = CLI_EXIT_FAIL;
+        return status;
+    }
     int status = cli_call(socket_path, method, params, o->timeout, &result, &error);
     json_decref(params);
     free(socket_path);

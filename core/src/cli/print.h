@@ -85,4 +85,7 @@ void cli_print_queue_send(const cli_command *cmd, int argc, char **argv, unsigne
 void cli_print_queue_discard(const cli_command *cmd, int argc, char **argv, unsigned flags,
                              const json_t *result);
 
+/* One event of `dengon watch` (print_watch.c): a line, or (json) the event as one JSON line. */
+void cli_print_watch_event(const json_t *event, int json);
+
 #endif

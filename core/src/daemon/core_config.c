@@ -31,6 +31,7 @@ static const core_key core_keys[] = {
     {"identity.tenant", DG_CONF_STRING, 1, "tenant of the cloud key"},
     {"plugins.allow_user", DG_CONF_BOOL, 0, "load plugins from the home folder's plugins/"},
     {"bus.queue_capacity", DG_CONF_INT, 0, "default bound of a subscriber's queue"},
+    {"bus.recent_events", DG_CONF_INT, 0, "events kept for core.events (dengon watch)"},
 };
 
 static void apply_log_level(dg_daemon *d)

@@ -15,6 +15,7 @@
 
 struct dg_policy_wiring;
 struct dg_licence_wiring;
+typedef struct dg_daemon_events dg_daemon_events;
 
 typedef struct dg_daemon {
     dg_options opts;
@@ -32,6 +33,7 @@ typedef struct dg_daemon {
     char *system_plugin_dir;
     struct dg_policy_wiring *policy;   /* policy_wiring.c */
     struct dg_licence_wiring *licence; /* licence_wiring.c */
+    dg_daemon_events *events;          /* events_rpc.c */
     int stopping;
 } dg_daemon;
 
@@ -42,6 +44,15 @@ void dg_daemon_config_reload(dg_daemon *d);
 
 /* core_rpc.c: the core's methods (core.*, config.*). */
 int dg_daemon_register_rpc(dg_daemon *d);
+
+/*
+ * events_rpc.c: the ring of recent events and core.events. init after the
+ * bus and RPC registry; parked calls are answered when core.daemon.stopping
+ * passes; free (answers any left) after the control socket stopped, before
+ * the registry and the bus are freed.
+ */
+int dg_daemon_events_init(dg_daemon *d);
+void dg_daemon_events_free(dg_daemon *d);
 
 /*
  * policy_wiring.c: team policy. init (before the plugin host) reads the

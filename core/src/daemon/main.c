@@ -130,7 +130,7 @@ static int start_core_services(dg_daemon *d)
     d->rpc = dg_rpc_new();
     d->services = dg_services_new();
     if (!d->bus || !d->rpc || !d->services || declare_core_topics(d) != 0 ||
-        dg_daemon_register_rpc(d) != 0)
+        dg_daemon_register_rpc(d) != 0 || dg_daemon_events_init(d) != 0)
         return fail("cannot start the core services", NULL);
     char *err = NULL;
     d->control = dg_control_start(&d->loop, d->rpc, d->home.socket_path, &err);
@@ -289,6 +289,7 @@ static void teardown(dg_daemon *d)
     dg_bus_flush(d->bus);
     if (d->control)
         dg_control_stop(d->control);
+    dg_daemon_events_free(d);
     dg_rpc_free(d->rpc);
     dg_bus_free(d->bus);
     dg_services_free(d->services);

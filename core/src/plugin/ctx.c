@@ -1,6 +1,8 @@
 /* Creation and teardown of a plugin's context: the unit of ownership. */
 #include "host_internal.h"
 
+#include "util/log.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +37,10 @@ void dg_ctx_teardown(dg_ctx *ctx)
      * timers, fds), then what others hold from it (services). user_free
      * callbacks run inside these calls, while the library is still mapped.
      */
-    dg_bus_remove_owner(host->bus, ctx);
+    size_t lost = dg_bus_remove_owner(host->bus, ctx);
+    if (lost)
+        dg_log(DG_LOG_WARN, ctx->id, "%zu ordered events still waiting for room dropped at stop",
+               lost);
     dg_rpc_remove_owner(host->rpc, ctx);
     dg_ctx_timers_close_all(ctx);
     dg_ctx_ios_close_all(ctx);

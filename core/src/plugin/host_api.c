@@ -54,18 +54,28 @@ static int api_topic_declare(dg_ctx *ctx, const char *topic, dg_overflow overflo
     return dg_bus_declare(ctx->host->bus, ctx, topic, overflow);
 }
 
-/* Thread-safe as dg_bus_publish is: touches only fields fixed at ctx creation. */
+/*
+ * publish and publish_ordered. Thread-safe as the bus functions are: touches
+ * only fields fixed at ctx creation.
+ */
+static int checked_publish(dg_ctx *ctx, const char *topic, json_t *payload,
+                           int (*publish)(dg_bus *, dg_ctx *, const char *, json_t *))
+{
+    int valid = ctx && ctx->magic == DG_CTX_MAGIC && topic;
+    if (valid && !has_prefix(topic, "core."))
+        return publish(ctx->host->bus, ctx, topic, payload);
+    json_decref(payload);
+    return valid ? DG_EDENIED : DG_EINVAL;
+}
+
 static int api_publish(dg_ctx *ctx, const char *topic, json_t *payload)
 {
-    if (!ctx || ctx->magic != DG_CTX_MAGIC || !topic) {
-        json_decref(payload);
-        return DG_EINVAL;
-    }
-    if (has_prefix(topic, "core.")) {
-        json_decref(payload);
-        return DG_EDENIED;
-    }
-    return dg_bus_publish(ctx->host->bus, ctx, topic, payload);
+    return checked_publish(ctx, topic, payload, dg_bus_publish);
+}
+
+static int api_publish_ordered(dg_ctx *ctx, const char *topic, json_t *payload)
+{
+    return checked_publish(ctx, topic, payload, dg_bus_publish_ordered);
 }
 
 static dg_sub *api_subscribe(dg_ctx *ctx, const char *pattern, int priority, size_t queue_capacity,
@@ -256,6 +266,7 @@ static const dg_host_api host_api = {
     .identity = api_identity,
     .data_dir = api_data_dir,
     .plugin_id = api_plugin_id,
+    .publish_ordered = api_publish_ordered,
 };
 
 const dg_host_api *dg_plugin_api(void)

@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include "absence.h"
-#include "evq.h"
 #include "net.h"
 #include "outbox.h"
 #include "rx.h"
@@ -14,6 +13,14 @@
 
 /* Finished sent records kept for late READMSG (opened) notices. */
 #define SENT_KEEP 256
+
+int messages_publish(ipm_state *st, const char *topic, json_t *payload)
+{
+    int rc = payload ? st->api->publish_ordered(st->ctx, topic, payload) : DG_ENOMEM;
+    if (rc < 0)
+        st->api->log(st->ctx, DG_LOG_ERROR, "event %s lost (%d)", topic, rc);
+    return rc;
+}
 
 static const char *rcpt_state_name(ipm_rcpt_state s)
 {
@@ -79,13 +86,13 @@ static void rcpt_final(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state stat
     json_t *ev = rcpt_event(s, i);
     if (state == IPM_RCPT_DELIVERED) {
         st->stats.delivered++;
-        evq_publish(st, "chat.message.delivered", ev);
+        messages_publish(st, "chat.message.delivered", ev);
     } else {
         st->stats.failed++;
         json_object_set_new(
             ev, "reason",
             json_sprintf("no answer after %lld tries", (long long)st->cfg.retries + 1));
-        evq_publish(st, "chat.message.failed", ev);
+        messages_publish(st, "chat.message.failed", ev);
     }
     if (s->open == 0 && s->wait) {
         st->api->rpc_reply(s->wait, messages_sent_json(s));
@@ -359,7 +366,7 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         ipm_msg_free(m);
         goto out;
     }
-    if (evq_publish(st, "chat.message.received", ev) == DG_STOP) {
+    if (messages_publish(st, "chat.message.received", ev) == DG_STOP) {
         st->stats.consumed++;
         ipm_msg_free(m);
         goto out;
@@ -429,16 +436,16 @@ void messages_on_readmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         if (!s->r[i].opened) {
             s->r[i].opened = true;
             st->stats.opened++;
-            evq_publish(st, "chat.message.opened", rcpt_event(s, i));
+            messages_publish(st, "chat.message.opened", rcpt_event(s, i));
         }
     } else if (key) {
         /* Sent before a restart or long ago: still worth telling. */
         char a[IPM_ADDR_TEXT];
         st->stats.opened++;
-        evq_publish(st, "chat.message.opened",
-                    json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)no, "to", key,
-                              "nickname", u && u->nickname ? u->nickname : user, "address",
-                              ipm_addr_format(from, a), "time", (json_int_t)ipm_now()));
+        messages_publish(st, "chat.message.opened",
+                         json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)no, "to", key,
+                                   "nickname", u && u->nickname ? u->nickname : user, "address",
+                                   ipm_addr_format(from, a), "time", (json_int_t)ipm_now()));
     }
     free(key);
 out:
@@ -463,9 +470,9 @@ void messages_open(ipm_state *st, ipm_msg *m)
     if (!first)
         return;
     /* The local user read it: the history may now show a sealed message's text. */
-    evq_publish(st, "chat.message.read",
-                json_pack("{s:I, s:s, s:b, s:I}", "id", (json_int_t)m->id, "from", m->from,
-                          "sealed", m->sealed, "time", (json_int_t)ipm_now()));
+    messages_publish(st, "chat.message.read",
+                     json_pack("{s:I, s:s, s:b, s:I}", "id", (json_int_t)m->id, "from", m->from,
+                               "sealed", m->sealed, "time", (json_int_t)ipm_now()));
     if (!m->sealed)
         return;
     uint32_t cmd = IPMSG_READMSG | (m->utf8 ? IPMSG_UTF8OPT : 0);

@@ -86,6 +86,15 @@ void messages_on_ansreadmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr fro
 /* GETINFO -> SENDINFO, GETABSENCEINFO -> SENDABSENCEINFO (§4.6). */
 void messages_on_query(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
 
+/*
+ * Publishes a chat.message.* event (payload stolen; NULL, a failed json_pack,
+ * is logged and not published) with the host's publish_ordered: never
+ * dropped, in order, kept by the host while a subscriber is full. Returns
+ * DG_STOP when an interceptor vetoed it (another plugin consumed it), else
+ * the host's result (an error is logged).
+ */
+int messages_publish(ipm_state *st, const char *topic, json_t *payload);
+
 /* At stop: answers waiting chat.send calls and frees the records. */
 void messages_free(ipm_state *st);
 

@@ -13,8 +13,19 @@
 
 #include "ipmsg_proto.h"
 
-/* Datagrams read per wake-up, so one busy peer cannot starve the loop. */
-#define RX_BURST 64
+/*
+ * Datagrams read per wake-up, so one busy peer cannot starve the loop. The
+ * watch is level-triggered: what is left is read on the next loop turn.
+ */
+#define RX_BURST 256
+
+/*
+ * Socket buffers. The kernel default (~208 KiB) holds only a few hundred
+ * datagrams: a peer pipelining messages overran it, so SENDMSGs and RECVMSGs
+ * were dropped and only retries one interval later got them through. 4 MiB
+ * absorbs thousands of datagrams while the loop is busy elsewhere.
+ */
+#define SOCK_BUF_BYTES (4 * 1024 * 1024)
 
 typedef struct rx_ctx {
     ipm_state *st;
@@ -50,6 +61,36 @@ static void on_readable(dg_ctx *ctx, dg_io *io, int fd, int events, int status, 
     }
 }
 
+/*
+ * Asks for SOCK_BUF_BYTES: SO_*BUFFORCE first (allowed with CAP_NET_ADMIN,
+ * above net.core.[rw]mem_max), then the plain option, which the kernel caps
+ * at that limit. Returns the size getsockopt reports, 0 if unknown.
+ */
+static int grow_buffer(int fd, int force_opt, int opt)
+{
+    int want = SOCK_BUF_BYTES;
+    if (setsockopt(fd, SOL_SOCKET, force_opt, &want, sizeof want) != 0)
+        (void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof want);
+    int got = 0;
+    socklen_t len = sizeof got;
+    if (getsockopt(fd, SOL_SOCKET, opt, &got, &len) != 0)
+        return 0;
+    return got;
+}
+
+static void size_buffers(ipm_state *st, int fd)
+{
+    /* The kernel reports twice what it grants (its bookkeeping counted in): halve it. */
+    int rcv = grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF) / 2;
+    int snd = grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF) / 2;
+    /* Less than asked means a capped limit: worth saying at the default log level. */
+    int level = rcv < SOCK_BUF_BYTES || snd < SOCK_BUF_BYTES ? DG_LOG_INFO : DG_LOG_DEBUG;
+    st->api->log(st->ctx, level,
+                 "UDP socket buffers: receive %d KiB, send %d KiB (asked %d KiB; without "
+                 "CAP_NET_ADMIN net.core.rmem_max/wmem_max cap them)",
+                 rcv / 1024, snd / 1024, SOCK_BUF_BYTES / 1024);
+}
+
 int net_open(ipm_state *st, net_rx_fn on_rx)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -67,6 +108,15 @@ int net_open(ipm_state *st, net_rx_fn on_rx)
         close(fd);
         return -1;
     }
+    size_buffers(st, fd);
+    /*
+     * The duplicate window must outlast a retry interval at the rate this
+     * buffer can deliver datagrams, or a resent SENDMSG is stored twice.
+     * Out of memory keeps the smaller window (logged): duplicates, not losses.
+     */
+    if (ipm_dedup_reserve(&st->dedup, IPM_DEDUP_BURST_SLOTS) != 0)
+        st->api->log(st->ctx, DG_LOG_WARN, "duplicate window stays at %zu packets (out of memory)",
+                     st->dedup.cap);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         char a[IPM_ADDR_TEXT];
         st->api->log(st->ctx, DG_LOG_ERROR, "cannot bind UDP %s: %s",

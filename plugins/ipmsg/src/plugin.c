@@ -15,7 +15,6 @@
 
 #include "absence.h"
 #include "entry.h"
-#include "evq.h"
 #include "ifwatch.h"
 #include "listx.h"
 #include "messages.h"
@@ -140,6 +139,33 @@ static void on_stopping(dg_ctx *ctx, const char *topic, const json_t *payload, v
     send_exit(user);
 }
 
+/* Topics and their overflow policies, as documented in docs/events.md. */
+static int declare_topics(ipm_state *st)
+{
+    static const struct {
+        const char *topic;
+        dg_overflow overflow;
+    } topics[] = {
+        {"presence.changed", DG_OVERFLOW_DROP_OLDEST},
+        {"chat.message.received", DG_OVERFLOW_BLOCK},
+        {"chat.message.sent", DG_OVERFLOW_BLOCK},
+        {"chat.message.delivered", DG_OVERFLOW_BLOCK},
+        {"chat.message.failed", DG_OVERFLOW_BLOCK},
+        {"chat.message.opened", DG_OVERFLOW_BLOCK},
+        {"presence.self.changed", DG_OVERFLOW_COALESCE},
+        {"chat.message.read", DG_OVERFLOW_BLOCK},
+    };
+    for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+        int rc = st->api->topic_declare(st->ctx, topics[i].topic, topics[i].overflow);
+        if (rc != DG_OK) {
+            st->api->log(st->ctx, DG_LOG_ERROR, "cannot declare topic %s (%d)", topics[i].topic,
+                         rc);
+            return rc;
+        }
+    }
+    return DG_OK;
+}
+
 static int subscribe_all(ipm_state *st)
 {
     static const struct {
@@ -165,7 +191,6 @@ static void state_free(ipm_state *st)
 {
     outbox_free_all(st);
     messages_free(st);
-    evq_free(st);
     away_free(st);
     listx_free(st);
     ifwatch_free(st);
@@ -237,7 +262,7 @@ static int ipm_start(dg_ctx *ctx, const dg_host_api *api, void **state)
         rc = DG_ENOMEM;
         goto fail;
     }
-    if ((rc = evq_declare_topics(st)) != DG_OK || (rc = rpc_users_register(st)) != DG_OK ||
+    if ((rc = declare_topics(st)) != DG_OK || (rc = rpc_users_register(st)) != DG_OK ||
         (rc = rpc_chat_register(st)) != DG_OK || (rc = rpc_absence_register(st)) != DG_OK ||
         (rc = rpc_discovery_register(st)) != DG_OK || (rc = subscribe_all(st)) != DG_OK ||
         (rc = service_provide(st)) != DG_OK)

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "absence.h"
-#include "evq.h"
 #include "messages.h"
 #include "resolve.h"
 #include "rpc_util.h"
@@ -131,10 +130,10 @@ static void send_broadcast(ipm_state *st, dg_rpc_call *call, const json_t *param
         free(body);
         return;
     }
-    evq_publish(st, "chat.message.sent",
-                json_pack("{s:O, s:o, s:s, s:b, s:b, s:O}", "id", json_object_get(r, "id"), "to",
-                          keys_of(json_object_get(r, "recipients")), "text", body, "sealed", 0,
-                          "broadcast", 1, "time", json_object_get(r, "time")));
+    messages_publish(st, "chat.message.sent",
+                     json_pack("{s:O, s:o, s:s, s:b, s:b, s:O}", "id", json_object_get(r, "id"),
+                               "to", keys_of(json_object_get(r, "recipients")), "text", body,
+                               "sealed", 0, "broadcast", 1, "time", json_object_get(r, "time")));
     st->api->rpc_reply(call, r);
     free(body);
 }
@@ -187,9 +186,10 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     json_t *keys_json = json_array();
     for (size_t i = 0; i < s->n; i++)
         json_array_append_new(keys_json, json_string(s->r[i].key));
-    evq_publish(st, "chat.message.sent",
-                json_pack("{s:I, s:o, s:s, s:b, s:I}", "id", (json_int_t)s->id, "to", keys_json,
-                          "text", body, "sealed", seal, "time", (json_int_t)s->time));
+    messages_publish(st, "chat.message.sent",
+                     json_pack("{s:I, s:o, s:s, s:b, s:I}", "id", (json_int_t)s->id, "to",
+                               keys_json, "text", body, "sealed", seal, "time",
+                               (json_int_t)s->time));
     if (wait && s->open > 0)
         s->wait = call; /* answered when the last recipient acks or fails */
     else

@@ -30,14 +30,12 @@ typedef struct ipm_stats {
     uint64_t acks_sent;   /* RECVMSG */
     uint64_t retries;     /* resent SENDMSG/READMSG */
     uint64_t delivered, failed, opened;
-    uint64_t received;        /* messages put in the inbox */
-    uint64_t consumed;        /* messages another plugin took (its interceptor vetoed them) */
-    uint64_t events_deferred; /* publishes that had to wait for a full subscriber queue */
+    uint64_t received; /* messages put in the inbox */
+    uint64_t consumed; /* messages another plugin took (its interceptor vetoed them) */
 } ipm_stats;
 
 struct ipm_pending;
 struct ipm_sent;
-struct ipm_evq;
 struct ipm_away;
 struct ipm_listx;
 struct ipm_ifwatch;
@@ -65,7 +63,6 @@ typedef struct ipm_state {
     ipm_inbox inbox;
     struct ipm_pending *pending; /* packets waiting for an ack (outbox.h) */
     struct ipm_sent *sent;       /* sent messages and their recipients (sent.h) */
-    struct ipm_evq *evq;         /* events waiting for room on the bus (evq.h) */
     struct ipm_away *away;       /* absence mode, manual or after idle time (absence.h) */
     struct ipm_listx *listx;     /* host list exchange, requester and server (listx.h) */
     struct ipm_ifwatch *ifwatch; /* address change notifications (ifwatch.h) */

@@ -1,5 +1,6 @@
 #include "users.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,25 +45,129 @@ void ipm_users_free(ipm_users *t)
     for (size_t i = 0; i < t->n; i++)
         user_free(t->v[i]);
     free(t->v);
+    free(t->by_key);
+    free(t->by_uuid);
     ipm_users_init(t);
 }
 
+/* ---- hash indexes ---- */
+
+#define MIN_BUCKETS 64
+
+/* FNV-1a step over a lowercased byte: equal under strcasecmp -> equal hash. */
+static uint64_t fnv_ci(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (uint64_t)(unsigned char)tolower((unsigned char)*s);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+#define FNV_BASIS 1469598103934665603ull
+
+/* The hash of user "@" host, without building the key. */
+static size_t hash_names(const char *user, const char *host)
+{
+    return (size_t)fnv_ci(fnv_ci(fnv_ci(FNV_BASIS, user), "@"), host);
+}
+
+static ipm_user **key_slot(const ipm_users *t, size_t hash)
+{
+    return &t->by_key[hash & (t->nbuckets - 1)];
+}
+
+static ipm_user **uuid_slot(const ipm_users *t, const char *uuid)
+{
+    return &t->by_uuid[(size_t)fnv_ci(FNV_BASIS, uuid) & (t->nbuckets - 1)];
+}
+
+static void link_key(ipm_users *t, ipm_user *u)
+{
+    ipm_user **slot = key_slot(t, hash_names(u->user, u->host));
+    u->next_key = *slot;
+    *slot = u;
+}
+
+static void link_uuid(ipm_users *t, ipm_user *u)
+{
+    if (!u->uuid[0])
+        return;
+    ipm_user **slot = uuid_slot(t, u->uuid);
+    u->next_uuid = *slot;
+    *slot = u;
+}
+
+static void unlink_key(ipm_users *t, ipm_user *u)
+{
+    for (ipm_user **p = key_slot(t, hash_names(u->user, u->host)); *p; p = &(*p)->next_key)
+        if (*p == u) {
+            *p = u->next_key;
+            break;
+        }
+    u->next_key = NULL;
+}
+
+static void unlink_uuid(ipm_users *t, ipm_user *u)
+{
+    if (!u->uuid[0])
+        return;
+    for (ipm_user **p = uuid_slot(t, u->uuid); *p; p = &(*p)->next_uuid)
+        if (*p == u) {
+            *p = u->next_uuid;
+            break;
+        }
+    u->next_uuid = NULL;
+}
+
+/* Keeps at most one entry per bucket on average; rebuilds the chains when growing. */
+static int ensure_buckets(ipm_users *t, size_t want_entries)
+{
+    if (t->nbuckets >= MIN_BUCKETS && want_entries <= t->nbuckets)
+        return 0;
+    size_t nb = t->nbuckets ? t->nbuckets : MIN_BUCKETS;
+    while (nb < want_entries)
+        nb *= 2;
+    ipm_user **k = calloc(nb, sizeof(*k)), **u = calloc(nb, sizeof(*u));
+    if (!k || !u) {
+        free(k);
+        free(u);
+        return -1;
+    }
+    free(t->by_key);
+    free(t->by_uuid);
+    t->by_key = k;
+    t->by_uuid = u;
+    t->nbuckets = nb;
+    for (size_t i = 0; i < t->n; i++) {
+        t->v[i]->next_key = t->v[i]->next_uuid = NULL;
+        link_key(t, t->v[i]);
+        link_uuid(t, t->v[i]);
+    }
+    return 0;
+}
+
+/* ---- lookups ---- */
+
 ipm_user *ipm_users_find(const ipm_users *t, const char *user, const char *host)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i]->user, user) == 0 && strcasecmp(t->v[i]->host, host) == 0)
-            return t->v[i];
+    if (!user || !host || !t->nbuckets)
+        return NULL;
+    for (ipm_user *u = *key_slot(t, hash_names(user, host)); u; u = u->next_key)
+        if (strcasecmp(u->user, user) == 0 && strcasecmp(u->host, host) == 0)
+            return u;
     return NULL;
 }
 
 ipm_user *ipm_users_find_key(const ipm_users *t, const char *key)
 {
     const char *at = key ? strrchr(key, '@') : NULL;
-    if (!at || at == key || !at[1])
+    if (!at || at == key || !at[1] || !t->nbuckets)
         return NULL;
-    for (size_t i = 0; i < t->n; i++)
-        if (strcasecmp(t->v[i]->key, key) == 0)
-            return t->v[i];
+    /* hash_names(user, host) hashes the bytes of "user@host": the key's own. */
+    for (ipm_user *u = *key_slot(t, (size_t)fnv_ci(FNV_BASIS, key)); u; u = u->next_key)
+        if (strcasecmp(u->key, key) == 0)
+            return u;
     return NULL;
 }
 
@@ -74,22 +179,36 @@ ipm_user *ipm_users_find_addr(const ipm_users *t, ipm_addr addr)
     return NULL;
 }
 
+/*
+ * The entry with this UUID other than except; of several (a known host that
+ * took another's UUID), the first to arrive, or the last when last is set,
+ * as the linear scans of the arrival order did.
+ */
+static ipm_user *find_uuid(const ipm_users *t, const char *uuid, const ipm_user *except, bool last)
+{
+    if (!uuid || !*uuid || !t->nbuckets)
+        return NULL;
+    ipm_user *best = NULL;
+    for (ipm_user *u = *uuid_slot(t, uuid); u; u = u->next_uuid)
+        if (u != except && strcmp(u->uuid, uuid) == 0 &&
+            (!best || (last ? u->seq > best->seq : u->seq < best->seq)))
+            best = u;
+    return best;
+}
+
 ipm_user *ipm_users_find_uuid(const ipm_users *t, const char *uuid)
 {
-    if (!uuid || !*uuid)
-        return NULL;
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->v[i]->uuid, uuid) == 0)
-            return t->v[i];
-    return NULL;
+    return find_uuid(t, uuid, NULL, false);
 }
 
 void ipm_users_remove(ipm_users *t, ipm_user *u)
 {
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; u && i < t->n; i++) {
         if (t->v[i] == u) {
             memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
             t->n--;
+            unlink_key(t, u);
+            unlink_uuid(t, u);
             user_free(u);
             return;
         }
@@ -129,7 +248,7 @@ static ipm_user *user_new(const ipm_user_info *in)
 }
 
 /* Copies what the entry says into u; returns whether something visible changed. */
-static int apply(ipm_user *u, const ipm_user_info *in)
+static int apply(ipm_users *t, ipm_user *u, const ipm_user_info *in)
 {
     int nick = set_str(&u->nickname, in->nickname);
     int group = set_str(&u->group, in->group);
@@ -151,14 +270,19 @@ static int apply(ipm_user *u, const ipm_user_info *in)
         u->absence_text = NULL;
     }
     if (in->uuid && *in->uuid && strcmp(u->uuid, in->uuid) != 0) {
+        unlink_uuid(t, u);
         snprintf(u->uuid, sizeof(u->uuid), "%s", in->uuid);
+        link_uuid(t, u);
         changed = 1;
     }
     return changed;
 }
 
+/* Appends u (its uuid still empty) and indexes its key. */
 static int push(ipm_users *t, ipm_user *u)
 {
+    if (ensure_buckets(t, t->n + 1) != 0)
+        return -1;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         ipm_user **v = realloc(t->v, cap * sizeof(*v));
@@ -168,6 +292,8 @@ static int push(ipm_users *t, ipm_user *u)
         t->cap = cap;
     }
     t->v[t->n++] = u;
+    u->seq = t->next_seq++;
+    link_key(t, u);
     return 0;
 }
 
@@ -183,7 +309,7 @@ ipm_upsert ipm_users_upsert(ipm_users *t, const ipm_user_info *in, int64_t now, 
 
     ipm_user *u = ipm_users_find(t, in->user, in->host);
     if (u) {
-        int changed = apply(u, in);
+        int changed = apply(t, u, in);
         if (changed < 0)
             return IPM_UPSERT_ERROR;
         u->last_seen = now;
@@ -192,9 +318,14 @@ ipm_upsert ipm_users_upsert(ipm_users *t, const ipm_user_info *in, int64_t now, 
         return changed ? IPM_UPSERT_CHANGED : IPM_UPSERT_SAME;
     }
 
+    /* Pushed before apply: apply indexes the UUID of an entry in the table. */
     u = user_new(in);
-    if (!u || apply(u, in) < 0 || push(t, u) != 0) {
+    if (!u || push(t, u) != 0) {
         user_free(u);
+        return IPM_UPSERT_ERROR;
+    }
+    if (apply(t, u, in) < 0) {
+        ipm_users_remove(t, u);
         return IPM_UPSERT_ERROR;
     }
     u->first_seen = u->last_seen = now;
@@ -202,10 +333,7 @@ ipm_upsert ipm_users_upsert(ipm_users *t, const ipm_user_info *in, int64_t now, 
         *out = u;
 
     /* The same identity under another key: the person moved to this PC. */
-    ipm_user *old = NULL;
-    for (size_t i = 0; in->uuid && *in->uuid && i < t->n; i++)
-        if (t->v[i] != u && strcmp(t->v[i]->uuid, in->uuid) == 0)
-            old = t->v[i];
+    ipm_user *old = find_uuid(t, in->uuid, u, true);
     if (!old)
         return IPM_UPSERT_NEW;
     u->first_seen = old->first_seen;

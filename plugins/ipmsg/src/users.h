@@ -9,6 +9,9 @@
  * machine: it is replaced (the new entry inherits first_seen) and the caller
  * is told which key "moved", instead of keeping a ghost duplicate.
  *
+ * Lookups by key and by UUID go through hash indexes (chained buckets), so
+ * a burst of thousands of entries stays linear instead of quadratic.
+ *
  * Pure data structure: no I/O; times are passed in (Unix seconds).
  */
 #ifndef DG_IPM_USERS_H
@@ -40,11 +43,18 @@ typedef struct ipm_user {
     bool utf8;     /* the peer showed CAPUTF8OPT (or sent UTF8OPT): §1.3 */
     char uuid[37]; /* dengon identity UUID, "" for other clients */
     int64_t first_seen, last_seen;
+
+    /* Table bookkeeping (users.c): index chains and the order of arrival. */
+    struct ipm_user *next_key, *next_uuid;
+    uint64_t seq;
 } ipm_user;
 
 typedef struct ipm_users {
-    ipm_user **v;
+    ipm_user **v; /* in order of arrival */
     size_t n, cap;
+    ipm_user **by_key, **by_uuid; /* chained buckets; nbuckets is a power of two */
+    size_t nbuckets;
+    uint64_t next_seq;
 } ipm_users;
 
 /* What an entry packet says about its sender (borrowed strings). */

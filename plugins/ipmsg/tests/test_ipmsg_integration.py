@@ -376,6 +376,28 @@ class TestCli(IpmsgTestCase):
 
 
 class TestRawPeer(IpmsgTestCase):
+    def test_full_subscriber_delays_but_loses_nothing(self):
+        # The recorder's queue holds one event, so a burst of messages finds it
+        # full: the host keeps the chat.message.received events waiting
+        # (publish_ordered) and delivers every one, in order, as it drains.
+        a = self.node("alice", "127.0.0.2", options=["evrec.queue_capacity=1"])
+        peer = self.raw_peer("127.0.0.5", user="burst", host="rawpc")
+        n = 300
+        for i in range(n):
+            peer.send("127.0.0.2", peer.packet(SENDMSG | UTF8OPT, "burst %d" % i))
+
+        def burst_texts():
+            return [e["text"] for e in self.events(a, "chat.message.received")
+                    if e["text"].startswith("burst ")]
+        wait_until(lambda: len(burst_texts()) >= n, timeout=20, what="every burst message")
+        self.assertEqual(burst_texts(), ["burst %d" % i for i in range(n)])
+        self.assertEqual(len(self.inbox(a)), n)
+        bus = a.result("core.status")["bus"]
+        self.assertGreater(bus["topics"]["chat.message.received"]["deferred"], 0, bus)
+        self.assertEqual(bus["waiting"], 0)
+        self.assertEqual(bus["waiting_dropped"], 0)
+        self.assertEqual(bus["topics"]["chat.message.received"]["rejected"], 0)
+
     def test_duplicates_malformed_info(self):
         a = self.node("alice", "127.0.0.2")
         peer = self.raw_peer("127.0.0.5", user="rawuser", host="rawpc")

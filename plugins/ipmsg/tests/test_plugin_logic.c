@@ -102,6 +102,32 @@ static void test_dedup(void **state)
     ipm_dedup_free(&d);
 }
 
+/* Growing keeps what the ring remembers; a burst-sized window still forgets the oldest. */
+static void test_dedup_reserve_burst(void **state)
+{
+    (void)state;
+    ipm_dedup d;
+    assert_int_equal(ipm_dedup_init(&d, 4), 0);
+    for (uint32_t i = 0; i < 6; i++) /* wraps: 0 and 1 are forgotten */
+        assert_false(ipm_dedup_check(&d, i, "alice", 5, "pc1", 3));
+    assert_int_equal(ipm_dedup_reserve(&d, 3), 0); /* smaller: no change */
+    assert_int_equal(d.cap, 4);
+    assert_int_equal(ipm_dedup_reserve(&d, 5000), 0);
+    assert_int_equal(d.cap, 5000);
+    for (uint32_t i = 2; i < 6; i++)
+        assert_true(ipm_dedup_check(&d, i, "alice", 5, "pc1", 3));
+    /* 4,996 new triples fill the grown ring exactly: 2..5 are still there. */
+    for (uint32_t i = 1000; i < 5996; i++)
+        assert_false(ipm_dedup_check(&d, i, "bob", 3, "pc2", 3));
+    assert_true(ipm_dedup_check(&d, 2, "alice", 5, "pc1", 3));
+    assert_true(ipm_dedup_check(&d, 5995, "bob", 3, "pc2", 3));
+    /* One more evicts the oldest (alice 2); the chains stay consistent after evictions. */
+    assert_false(ipm_dedup_check(&d, 9999, "bob", 3, "pc2", 3));
+    assert_false(ipm_dedup_check(&d, 2, "alice", 5, "pc1", 3));
+    assert_true(ipm_dedup_check(&d, 1000 + 4000, "bob", 3, "pc2", 3));
+    ipm_dedup_free(&d);
+}
+
 /* ---- users ---- */
 
 static ipm_user_info info(const char *user, const char *host, const char *nick, uint32_t ip,
@@ -298,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_addrlist_hosts),
         cmocka_unit_test(test_addrlist_wildcards),
         cmocka_unit_test(test_dedup),
+        cmocka_unit_test(test_dedup_reserve_burst),
         cmocka_unit_test(test_users_upsert),
         cmocka_unit_test(test_users_uuid_merge),
         cmocka_unit_test(test_users_sorted),

@@ -5,8 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "evq.h"
-
 #define DAY_S 86400
 
 json_t *deliver_entry_json(outbox_state *st, const qmsg *m)
@@ -31,6 +29,13 @@ json_t *deliver_entry_json(outbox_state *st, const qmsg *m)
     return o;
 }
 
+void deliver_publish(outbox_state *st, const char *topic, json_t *payload)
+{
+    int rc = payload ? st->api->publish_ordered(st->ctx, topic, payload) : DG_ENOMEM;
+    if (rc < 0)
+        st->api->log(st->ctx, DG_LOG_WARN, "queue event %s lost (%d)", topic, rc);
+}
+
 /* Publishes topic with the current row of id (plus extra fields, stolen). */
 static void publish_row(outbox_state *st, const char *topic, int64_t id, json_t *extra)
 {
@@ -44,7 +49,7 @@ static void publish_row(outbox_state *st, const char *topic, int64_t id, json_t 
         json_object_update(ev, extra);
     json_decref(extra);
     if (ev)
-        ob_evq_publish(st, topic, ev);
+        deliver_publish(st, topic, ev);
     else
         st->api->log(st->ctx, DG_LOG_WARN, "queue message %lld: event %s lost: %s", (long long)id,
                      topic, qstore_error(st->db));

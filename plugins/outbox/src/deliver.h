@@ -29,6 +29,14 @@ ob_inflight *deliver_inflight(outbox_state *st, int64_t row);
 void deliver_forget(outbox_state *st, ob_inflight *f);
 void deliver_free(outbox_state *st);
 
+/*
+ * Publishes a queue.message.* event (payload stolen; NULL, an entry that
+ * could not be built, is logged and not published) with the host's
+ * publish_ordered: never dropped and in order, kept by the host while a
+ * subscriber is full.
+ */
+void deliver_publish(outbox_state *st, const char *topic, json_t *payload);
+
 /* A queue entry as queue.list and the queue.message.* events show it. */
 json_t *deliver_entry_json(outbox_state *st, const qmsg *m);
 

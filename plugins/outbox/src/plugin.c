@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "deliver.h"
-#include "evq.h"
 #include "rpc.h"
 #include "state.h"
 
@@ -78,10 +77,24 @@ static void on_config(dg_ctx *ctx, const char *topic, const json_t *payload, voi
         deliver_housekeeping(user);
 }
 
+/* The queue.message.* topics: never dropped (published with deliver_publish). */
+static int declare_topics(outbox_state *st)
+{
+    static const char *const topics[] = {"queue.message.queued", "queue.message.delivered",
+                                         "queue.message.failed", "queue.message.discarded"};
+    for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+        int rc = st->api->topic_declare(st->ctx, topics[i], DG_OVERFLOW_BLOCK);
+        if (rc != DG_OK) {
+            st->api->log(st->ctx, DG_LOG_ERROR, "cannot declare topic %s (%d)", topics[i], rc);
+            return rc;
+        }
+    }
+    return DG_OK;
+}
+
 static void state_free(outbox_state *st)
 {
     deliver_free(st);
-    ob_evq_free(st);
     qstore_close(st->db);
     free(st);
 }
@@ -116,7 +129,7 @@ static int outbox_start(dg_ctx *ctx, const dg_host_api *api, void **state)
         api->log(ctx, DG_LOG_ERROR, "%s", err);
         return start_fail(st, DG_ERR);
     }
-    int rc = ob_evq_declare(st);
+    int rc = declare_topics(st);
     if (rc != DG_OK)
         return start_fail(st, rc);
     /* Deep queues: these events must not make the ipmsg plugin wait. */

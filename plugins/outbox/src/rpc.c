@@ -10,7 +10,6 @@
 #include <strings.h>
 
 #include "deliver.h"
-#include "evq.h"
 
 /* Recipients of one queue.send (as many as chat.send takes). */
 #define MAX_RECIPIENTS 256
@@ -183,7 +182,7 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        ob_evq_publish(st, "queue.message.queued", deliver_entry_json(st, &v[i]));
+        deliver_publish(st, "queue.message.queued", deliver_entry_json(st, &v[i]));
         deliver_flush(st, v[i].to_key); /* online now: goes out at once, in order */
     }
     /* The entries as they are after the first attempt (sending, or still queued). */
@@ -287,7 +286,7 @@ static void rpc_discard(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, vo
     qmsg_clear(&m);
     if (entry)
         json_object_set_new(entry, "in_flight", json_boolean(in_flight));
-    ob_evq_publish(st, "queue.message.discarded", json_deep_copy(entry));
+    deliver_publish(st, "queue.message.discarded", json_deep_copy(entry));
     st->api->rpc_reply(call, entry);
 }
 

@@ -18,8 +18,6 @@ typedef struct ob_inflight {
     char *key;           /* recipient */
 } ob_inflight;
 
-typedef struct ob_evq ob_evq;
-
 typedef struct outbox_state {
     dg_ctx *ctx;
     const dg_host_api *api;
@@ -28,7 +26,6 @@ typedef struct outbox_state {
     ob_inflight *inflight;
     dg_timer *retry_timer;
     int64_t retry_every_s;
-    ob_evq *evq;
 } outbox_state;
 
 int64_t ob_now(void);

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "evq.h"
 #include "peers.h"
 #include "proto.h"
 #include "rpc.h"
@@ -154,7 +153,6 @@ static void state_free(rooms_state *st)
     }
     proto_free(st);
     peers_free(st);
-    rooms_evq_free(st);
     rstore_close(st->db);
     free(st);
 }
@@ -198,9 +196,14 @@ static int rooms_start(dg_ctx *ctx, const dg_host_api *api, void **state)
         api->log(ctx, DG_LOG_ERROR, "%s", err);
         return start_fail(st, DG_ERR);
     }
-    int rc = rooms_evq_declare(st);
-    if (rc != DG_OK)
+    /* Never dropped: proto.c publishes them with publish_ordered. */
+    int rc = api->topic_declare(ctx, "chat.room.message", DG_OVERFLOW_BLOCK);
+    if (rc == DG_OK)
+        rc = api->topic_declare(ctx, "chat.room.member", DG_OVERFLOW_BLOCK);
+    if (rc != DG_OK) {
+        api->log(ctx, DG_LOG_ERROR, "cannot declare the chat.room topics (%d)", rc);
         return start_fail(st, rc);
+    }
     if (!api->intercept(ctx, "chat.message.received", ROOMS_INTERCEPT_PRIORITY, on_message, st,
                         NULL) ||
         !api->subscribe(ctx, "presence.changed", 0, 4096, on_presence, st, NULL) ||

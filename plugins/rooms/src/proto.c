@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "evq.h"
 #include "peers.h"
 #include "rpc.h"
 
@@ -265,12 +264,23 @@ out:
     return rc;
 }
 
+/*
+ * payload (stolen; NULL: it could not be built) through the host's
+ * publish_ordered: never dropped and in order, kept while a subscriber is full.
+ */
+static void publish_event(rooms_state *st, const char *topic, json_t *payload)
+{
+    int rc = payload ? st->api->publish_ordered(st->ctx, topic, payload) : DG_ENOMEM;
+    if (rc < 0)
+        st->api->log(st->ctx, DG_LOG_WARN, "room event %s lost (%d)", topic, rc);
+}
+
 /* Events of an applied operation; to (stolen, may be NULL): the members an own post goes to. */
 static void publish_applied(rooms_state *st, const room_info *r, const room_logop *op,
                             const applied *a, bool out, json_t *to)
 {
     if (op->op == ROOM_OP_POST)
-        rooms_evq_publish(st, "chat.room.message", message_event(r, op, out, json_incref(to)));
+        publish_event(st, "chat.room.message", message_event(r, op, out, json_incref(to)));
     json_decref(to);
     for (size_t i = 0; i < a->n_ch; i++) {
         const change *c = &a->ch[i];
@@ -281,7 +291,7 @@ static void publish_applied(rooms_state *st, const room_info *r, const room_logo
                                "time", (json_int_t)op->time);
         if (ev && c->nick)
             json_object_set_new(ev, "nickname", json_string(c->nick));
-        rooms_evq_publish(st, "chat.room.member", ev);
+        publish_event(st, "chat.room.member", ev);
     }
 }
 

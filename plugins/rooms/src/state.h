@@ -49,8 +49,6 @@ typedef struct rooms_join {
     bool settling; /* an answer came: the timer is the short settle one */
 } rooms_join;
 
-typedef struct rooms_evq rooms_evq;
-
 typedef struct rooms_stats {
     uint64_t received, malformed, duplicates, held, held_dropped, ignored, sent, send_failed,
         syncs_sent, syncs_answered, ops_resent;
@@ -75,7 +73,6 @@ struct rooms_state {
     size_t n_syncs, cap_syncs;
     dg_timer *followup_timer;
     rooms_join *joins;
-    rooms_evq *evq;
     rooms_stats stats;
 };
 

@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define DG_ABI_MAJOR 1
-#define DG_ABI_MINOR 0
+#define DG_ABI_MINOR 1
 
 /* Name of the entry symbol a plugin normally exports (the manifest's "entry"). */
 #define DG_PLUGIN_ENTRY_SYMBOL "dg_plugin_entry"
@@ -234,6 +234,33 @@ typedef struct dg_host_api {
 
     /* The plugin's id as in its manifest. Borrowed. */
     const char *(*plugin_id)(dg_ctx *ctx);
+
+    /* ---- minor 1 ---- */
+
+    /*
+     * Publish an event that must never be lost, in order, without retrying
+     * yourself: for never-drop (DG_OVERFLOW_BLOCK) topics. payload is stolen,
+     * also on failure (NULL means an empty object); the checks are those of
+     * publish ("core." is reserved, the topic must be declared).
+     *
+     * The interceptors run now: DG_STOP when one vetoed the event. Otherwise
+     * DG_OK: the event is queued to its subscribers now or, when a
+     * subscriber's queue is full or an earlier publish_ordered event of this
+     * plugin still waits, the host keeps it and queues it as soon as there is
+     * room, after those earlier ones. Order holds among this plugin's
+     * publish_ordered events (a plain publish may overtake them). Events still
+     * waiting when the plugin stops are dropped, and the host logs how many.
+     *
+     * DG_EAGAIN only past a large backlog (16 x the host's queue capacity
+     * waiting for this plugin): nothing is kept.
+     *
+     * Thread-safe. From another thread, or inside an interceptor, the event is
+     * handed to the loop thread as publish does: DG_OK then means accepted
+     * (the interceptors run later and a veto is not reported) and DG_EAGAIN
+     * that the hand-off queue is full; one thread's events keep their order.
+     * Test with DG_API_HAS unless the manifest says "abi_min_minor": 1 or more.
+     */
+    int (*publish_ordered)(dg_ctx *ctx, const char *topic, json_t *payload);
 } dg_host_api;
 
 /* True when the host's table has member and it is set. */

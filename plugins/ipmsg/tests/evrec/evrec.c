@@ -38,8 +38,14 @@ static int evrec_start(dg_ctx *ctx, const dg_host_api *api, void **state)
     r->api = api;
     r->events = json_array();
     *state = r;
-    /* Queue large enough that the recorder never makes a publisher wait. */
-    if (!api->subscribe(ctx, "chat.**", 0, 65536, on_event, r, NULL) ||
+    /*
+     * By default a queue large enough that the recorder never makes a
+     * publisher wait; a test sets a tiny one to make chat events wait for it.
+     */
+    int64_t cap = api->config_get_int(ctx, "evrec.queue_capacity", 65536);
+    if (cap < 1 || cap > 65536)
+        cap = 65536;
+    if (!api->subscribe(ctx, "chat.**", 0, (size_t)cap, on_event, r, NULL) ||
         !api->subscribe(ctx, "presence.**", 0, 65536, on_event, r, NULL) ||
         api->rpc_register(ctx, "evrec.events", "recorded events {clear?}", rpc_events, r, NULL) !=
             DG_OK) {
