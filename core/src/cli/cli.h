@@ -80,6 +80,13 @@ const cli_command *cli_commands(void);
  */
 const char *cli_flag_value(int i);
 
+/*
+ * Builder for "COMMAND ID": {"id": ID}, sent as a JSON integer when ID is
+ * decimal, else as the string given (the daemon judges it).
+ */
+int cli_build_id(const cli_command *cmd, int argc, char **argv, unsigned flags, const char **method,
+                 json_t **params, char *err, size_t err_len);
+
 /* A new JSON string of arg, or NULL with a usage message in err when it is not UTF-8. */
 json_t *cli_string_arg(const char *arg, char *err, size_t err_len);
 

@@ -82,6 +82,23 @@ static int build_call(const cli_command *cmd, int argc, char **argv, unsigned fl
     return 0;
 }
 
+int cli_build_id(const cli_command *cmd, int argc, char **argv, unsigned flags, const char **method,
+                 json_t **params, char *err, size_t err_len)
+{
+    *method = cmd->method;
+    const char *a = argv[0];
+    char *end;
+    errno = 0;
+    long long n = strtoll(a, &end, 10);
+    json_t *id = a[0] >= '0' && a[0] <= '9' && !*end && errno == 0
+                     ? json_integer(n)
+                     : cli_string_arg(a, err, err_len);
+    *params = id ? json_pack("{s:o}", "id", id) : NULL;
+    if (id && !*params)
+        snprintf(err, err_len, "out of memory");
+    return *params ? 0 : -1;
+}
+
 json_t *cli_string_arg(const char *arg, char *err, size_t err_len)
 {
     json_t *s = json_string(arg);

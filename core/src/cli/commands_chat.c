@@ -102,24 +102,6 @@ static int build_inbox(const cli_command *cmd, int argc, char **argv, unsigned f
     return 0;
 }
 
-/* read ID: a decimal ID goes as a JSON integer; anything else as given (the daemon judges). */
-static int build_read(const cli_command *cmd, int argc, char **argv, unsigned flags,
-                      const char **method, json_t **params, char *err, size_t err_len)
-{
-    *method = cmd->method;
-    const char *a = argv[0];
-    char *end;
-    errno = 0;
-    long long n = strtoll(a, &end, 10);
-    json_t *id = a[0] >= '0' && a[0] <= '9' && !*end && errno == 0
-                     ? json_integer(n)
-                     : cli_string_arg(a, err, err_len);
-    *params = id ? json_pack("{s:o}", "id", id) : NULL;
-    if (id && !*params)
-        snprintf(err, err_len, "out of memory");
-    return *params ? 0 : -1;
-}
-
 const cli_command cli_commands_chat[] = {
     {.name = "users",
      .args = "",
@@ -176,7 +158,7 @@ const cli_command cli_commands_chat[] = {
      .params = {"id"},
      .min_args = 1,
      .max_args = 1,
-     .build = build_read,
+     .build = cli_build_id,
      .print = cli_print_read},
     {0},
 };

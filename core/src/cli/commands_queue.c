@@ -50,24 +50,6 @@ fail:
     return -1;
 }
 
-/* queue discard ID: a decimal ID goes as a JSON integer; anything else as given. */
-static int build_discard(const cli_command *cmd, int argc, char **argv, unsigned flags,
-                         const char **method, json_t **params, char *err, size_t err_len)
-{
-    *method = cmd->method;
-    const char *a = argv[0];
-    char *end;
-    errno = 0;
-    long long n = strtoll(a, &end, 10);
-    json_t *id = a[0] >= '0' && a[0] <= '9' && !*end && errno == 0
-                     ? json_integer(n)
-                     : cli_string_arg(a, err, err_len);
-    *params = id ? json_pack("{s:o}", "id", id) : NULL;
-    if (id && !*params)
-        snprintf(err, err_len, "out of memory");
-    return *params ? 0 : -1;
-}
-
 #define QUEUE_LIST_HELP                                                                            \
     "Lists the messages waiting in the offline queue, oldest first: id, when it\n"                 \
     "was queued, the recipient, its state (queued, or sending while the recipient\n"               \
@@ -120,7 +102,7 @@ const cli_command cli_commands_queue[] = {
      .params = {"id"},
      .min_args = 1,
      .max_args = 1,
-     .build = build_discard,
+     .build = cli_build_id,
      .print = cli_print_queue_discard},
     {0},
 };

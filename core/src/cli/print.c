@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- helpers ---- */
 
@@ -329,4 +330,33 @@ void cli_print_config_list(const cli_command *cmd, int argc, char **argv, unsign
     }
     cli_table_print(t, stdout);
     cli_table_free(t);
+}
+
+/* ---- shared by the feature printers ---- */
+
+const char *cli_nonempty_field(const json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s && *s ? s : NULL;
+}
+
+void cli_put_safe(const char *line)
+{
+    char *safe = cli_safe_text(line);
+    puts(safe ? safe : "");
+    free(safe);
+}
+
+const char *cli_short_time(const json_t *v, char *buf, size_t len)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return "-";
+    time_t t = (time_t)json_integer_value(v), now = time(NULL);
+    struct tm tm, today;
+    if (!localtime_r(&t, &tm) || !localtime_r(&now, &today))
+        return "-";
+    size_t n = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday
+                   ? strftime(buf, len, "%H:%M", &tm)
+                   : strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+    return n ? buf : "-";
 }

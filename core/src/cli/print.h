@@ -88,4 +88,12 @@ void cli_print_queue_discard(const cli_command *cmd, int argc, char **argv, unsi
 /* One event of `dengon watch` (print_watch.c): a line, or (json) the event as one JSON line. */
 void cli_print_watch_event(const json_t *event, int json);
 
+/* Helpers shared by the printers. */
+/* The string member key of obj, or NULL when absent or empty. */
+const char *cli_nonempty_field(const json_t *obj, const char *key);
+/* Prints line (made terminal-safe) and a newline. */
+void cli_put_safe(const char *line);
+/* A Unix time as "HH:MM" today, else "YYYY-MM-DD HH:MM"; "-" when missing. Returns buf or "-". */
+const char *cli_short_time(const json_t *v, char *buf, size_t len);
+
 #endif

@@ -12,38 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-static const char *str_field(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s && *s ? s : NULL;
-}
-
-static void put_safe(const char *line)
-{
-    char *safe = cli_safe_text(line);
-    puts(safe ? safe : "");
-    free(safe);
-}
-
-/* "HH:MM" today, else "YYYY-MM-DD HH:MM"; "-" when missing. */
-static const char *when(const json_t *v, char *buf, size_t len)
-{
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return "-";
-    time_t t = (time_t)json_integer_value(v), now = time(NULL);
-    struct tm tm, today;
-    if (!localtime_r(&t, &tm) || !localtime_r(&now, &today))
-        return "-";
-    size_t n = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday
-                   ? strftime(buf, len, "%H:%M", &tm)
-                   : strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-    return n ? buf : "-";
-}
-
 /* "Bob (bob@pc)" or the one that is known. */
 static void recipient(const json_t *m, char *buf, size_t len)
 {
-    const char *nick = str_field(m, "nickname"), *key = str_field(m, "to");
+    const char *nick = cli_nonempty_field(m, "nickname"), *key = cli_nonempty_field(m, "to");
     if (nick && key && strcmp(nick, key) != 0)
         snprintf(buf, len, "%s (%s)", nick, key);
     else
@@ -53,7 +25,7 @@ static void recipient(const json_t *m, char *buf, size_t len)
 /* The first line of the text, at most 60 bytes, cut on a character boundary. */
 static void first_line(const json_t *m, char *buf, size_t len)
 {
-    const char *text = str_field(m, "text");
+    const char *text = cli_nonempty_field(m, "text");
     if (!text) {
         snprintf(buf, len, "-");
         return;
@@ -95,10 +67,11 @@ void cli_print_queue(const cli_command *cmd, int argc, char **argv, unsigned fla
                  (long long)json_integer_value(json_object_get(m, "attempts")));
         recipient(m, to, sizeof to);
         first_line(m, text, sizeof text);
-        const char *state = str_field(m, "state");
-        const char *cells[6] = {id,    when(json_object_get(m, "created"), queued, sizeof queued),
-                                to,    state ? state : "-",
-                                tries, text};
+        const char *state = cli_nonempty_field(m, "state");
+        const char *cells[6] = {
+            id,    cli_short_time(json_object_get(m, "created"), queued, sizeof queued),
+            to,    state ? state : "-",
+            tries, text};
         cli_table_add(t, cells);
     }
     cli_table_print(t, stdout);
@@ -106,13 +79,13 @@ void cli_print_queue(const cli_command *cmd, int argc, char **argv, unsigned fla
     /* Why the last attempt failed, under the table: the reasons are long. */
     json_array_foreach(result, i, m)
     {
-        const char *error = str_field(m, "error");
-        const char *state = str_field(m, "state");
+        const char *error = cli_nonempty_field(m, "error");
+        const char *state = cli_nonempty_field(m, "state");
         if (error && state && (strcmp(state, "queued") == 0 || strcmp(state, "failed") == 0)) {
             char line[600];
             snprintf(line, sizeof line, "%lld: %s",
                      (long long)json_integer_value(json_object_get(m, "id")), error);
-            put_safe(line);
+            cli_put_safe(line);
         }
     }
 }
@@ -131,16 +104,16 @@ void cli_print_queue_send(const cli_command *cmd, int argc, char **argv, unsigne
     {
         char to[512], line[700];
         recipient(m, to, sizeof to);
-        const char *state = str_field(m, "state");
+        const char *state = cli_nonempty_field(m, "state");
         long long id = (long long)json_integer_value(json_object_get(m, "id"));
         if (state && strcmp(state, "sending") == 0)
             snprintf(line, sizeof line, "%lld: %s is online: sending now", id, to);
         else if (state && strcmp(state, "failed") == 0)
             snprintf(line, sizeof line, "%lld: %s: failed: %s", id, to,
-                     str_field(m, "error") ? str_field(m, "error") : "?");
+                     cli_nonempty_field(m, "error") ? cli_nonempty_field(m, "error") : "?");
         else
             snprintf(line, sizeof line, "%lld: queued for %s: sent when they come online", id, to);
-        put_safe(line);
+        cli_put_safe(line);
     }
 }
 
@@ -155,7 +128,7 @@ void cli_print_queue_discard(const cli_command *cmd, int argc, char **argv, unsi
     recipient(result, to, sizeof to);
     snprintf(line, sizeof line, "discarded message %lld to %s",
              (long long)json_integer_value(json_object_get(result, "id")), to);
-    put_safe(line);
+    cli_put_safe(line);
     if (json_is_true(json_object_get(result, "in_flight")))
         puts("it was being sent at that moment: the recipient may still get it");
 }

@@ -13,40 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-static const char *str_field(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s && *s ? s : NULL;
-}
-
-/* Prints line made terminal-safe. */
-static void put_safe(const char *line)
-{
-    char *safe = cli_safe_text(line);
-    puts(safe ? safe : "");
-    free(safe);
-}
-
-/* "YYYY-MM-DD HH:MM" (or "HH:MM" today) in local time; "-" when missing. */
-static const char *when(const json_t *v, char *buf, size_t len)
-{
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return "-";
-    time_t t = (time_t)json_integer_value(v), now = time(NULL);
-    struct tm tm, today;
-    if (!localtime_r(&t, &tm) || !localtime_r(&now, &today))
-        return "-";
-    size_t n = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday
-                   ? strftime(buf, len, "%H:%M", &tm)
-                   : strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-    return n ? buf : "-";
-}
-
 /* A member's display name: the nickname, else the key. */
 static const char *member_name(const json_t *m)
 {
-    const char *n = str_field(m, "nickname");
-    return n ? n : str_field(m, "key") ? str_field(m, "key") : "?";
+    const char *n = cli_nonempty_field(m, "nickname");
+    return n ? n : cli_nonempty_field(m, "key") ? cli_nonempty_field(m, "key") : "?";
 }
 
 /* "Alice, Bob (you), Carol" into buf. */
@@ -72,7 +43,7 @@ static void room_line(const json_t *r, char *buf, size_t len)
     member_names(members, names, sizeof names);
     size_t n = json_array_size(members);
     snprintf(buf, len, "#%s (%s, %zu member%s%s%s)",
-             str_field(r, "name") ? str_field(r, "name") : "?",
+             cli_nonempty_field(r, "name") ? cli_nonempty_field(r, "name") : "?",
              json_is_true(json_object_get(r, "private")) ? "private" : "public", n,
              n == 1 ? "" : "s", n ? ": " : "", names);
 }
@@ -81,7 +52,7 @@ static void room_line(const json_t *r, char *buf, size_t len)
 void cli_print_room(const cli_command *cmd, int argc, char **argv, unsigned flags,
                     const json_t *result)
 {
-    if (!json_is_object(result) || !str_field(result, "id")) {
+    if (!json_is_object(result) || !cli_nonempty_field(result, "id")) {
         cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
@@ -92,9 +63,9 @@ void cli_print_room(const cli_command *cmd, int argc, char **argv, unsigned flag
     char line[1024], desc[900];
     room_line(result, desc, sizeof desc);
     snprintf(line, sizeof line, "%s %s", verb, desc);
-    put_safe(line);
-    snprintf(line, sizeof line, "id %s", str_field(result, "id"));
-    put_safe(line);
+    cli_put_safe(line);
+    snprintf(line, sizeof line, "id %s", cli_nonempty_field(result, "id"));
+    cli_put_safe(line);
 }
 
 void cli_print_room_invite(const cli_command *cmd, int argc, char **argv, unsigned flags,
@@ -106,12 +77,12 @@ void cli_print_room_invite(const cli_command *cmd, int argc, char **argv, unsign
         cli_print_json(cmd, argc, argv, flags, result);
         return;
     }
-    const char *name = str_field(room, "name") ? str_field(room, "name") : "?";
+    const char *name = cli_nonempty_field(room, "name") ? cli_nonempty_field(room, "name") : "?";
     char line[1024], names[768];
     if (json_array_size(invited) > 0) {
         member_names(invited, names, sizeof names);
         snprintf(line, sizeof line, "invited %s to #%s", names, name);
-        put_safe(line);
+        cli_put_safe(line);
     }
     const json_t *already = json_object_get(result, "already");
     size_t i;
@@ -120,7 +91,7 @@ void cli_print_room_invite(const cli_command *cmd, int argc, char **argv, unsign
     {
         snprintf(line, sizeof line, "%s is already a member of #%s",
                  json_string_value(a) ? json_string_value(a) : "?", name);
-        put_safe(line);
+        cli_put_safe(line);
     }
     json_int_t unreachable = json_integer_value(json_object_get(result, "unreachable"));
     if (unreachable > 0)
@@ -148,15 +119,16 @@ void cli_print_rooms(const cli_command *cmd, int argc, char **argv, unsigned fla
     json_array_foreach(result, i, r)
     {
         char name[160], members[32], last[64];
-        snprintf(name, sizeof name, "#%s", str_field(r, "name") ? str_field(r, "name") : "?");
+        snprintf(name, sizeof name, "#%s",
+                 cli_nonempty_field(r, "name") ? cli_nonempty_field(r, "name") : "?");
         snprintf(members, sizeof members, "%zu", json_array_size(json_object_get(r, "members")));
-        const char *state = str_field(r, "state");
+        const char *state = cli_nonempty_field(r, "state");
         const char *cells[6] = {name,
                                 json_is_true(json_object_get(r, "private")) ? "private" : "public",
                                 state ? state : "-",
                                 members,
-                                when(json_object_get(r, "last"), last, sizeof last),
-                                str_field(r, "id") ? str_field(r, "id") : "-"};
+                                cli_short_time(json_object_get(r, "last"), last, sizeof last),
+                                cli_nonempty_field(r, "id") ? cli_nonempty_field(r, "id") : "-"};
         cli_table_add(t, cells);
     }
     cli_table_print(t, stdout);
@@ -174,9 +146,10 @@ void cli_print_room_say(const cli_command *cmd, int argc, char **argv, unsigned 
     json_int_t unreachable = json_integer_value(json_object_get(result, "unreachable"));
     char line[512];
     snprintf(line, sizeof line, "posted to #%s: sent to %lld member%s",
-             str_field(result, "room_name") ? str_field(result, "room_name") : "?", (long long)sent,
-             sent == 1 ? "" : "s");
-    put_safe(line);
+             cli_nonempty_field(result, "room_name") ? cli_nonempty_field(result, "room_name")
+                                                     : "?",
+             (long long)sent, sent == 1 ? "" : "s");
+    cli_put_safe(line);
     if (unreachable > 0)
         printf("%lld member%s offline: they get it when they come back online\n",
                (long long)unreachable, unreachable == 1 ? " is" : "s are");
@@ -186,11 +159,11 @@ void cli_print_room_say(const cli_command *cmd, int argc, char **argv, unsigned 
 static void print_entry(const json_t *m)
 {
     char stamp[64], line[1024];
-    const char *kind = str_field(m, "kind");
-    const char *who = str_field(m, "nickname") ? str_field(m, "nickname")
-                      : str_field(m, "from")   ? str_field(m, "from")
-                                               : "?";
-    when(json_object_get(m, "time"), stamp, sizeof stamp);
+    const char *kind = cli_nonempty_field(m, "kind");
+    const char *who = cli_nonempty_field(m, "nickname") ? cli_nonempty_field(m, "nickname")
+                      : cli_nonempty_field(m, "from")   ? cli_nonempty_field(m, "from")
+                                                        : "?";
+    cli_short_time(json_object_get(m, "time"), stamp, sizeof stamp);
     if (!kind || strcmp(kind, "post") != 0) {
         char names[768] = "";
         if (kind && strcmp(kind, "invite") == 0)
@@ -202,7 +175,7 @@ static void print_entry(const json_t *m)
                  : strcmp(kind, "invite") == 0 ? "invited "
                                                : kind,
                  names);
-        put_safe(line);
+        cli_put_safe(line);
         return;
     }
     const char *text = json_string_value(json_object_get(m, "text"));
@@ -216,7 +189,7 @@ static void print_entry(const json_t *m)
             snprintf(line, sizeof line, "[%s] %s: %.*s", stamp, who, (int)n, p);
         else
             snprintf(line, sizeof line, "    %.*s", (int)n, p);
-        put_safe(line);
+        cli_put_safe(line);
         first = 0;
         p += n + (p[n] == '\n');
     } while (*p);
@@ -233,8 +206,8 @@ void cli_print_room_log(const cli_command *cmd, int argc, char **argv, unsigned 
     }
     char desc[900];
     room_line(room, desc, sizeof desc);
-    put_safe(desc);
-    const char *state = str_field(room, "state");
+    cli_put_safe(desc);
+    const char *state = cli_nonempty_field(room, "state");
     if (state && strcmp(state, "member") != 0)
         printf("(you are not a member: %s)\n", state);
     if (json_array_size(msgs) == 0)

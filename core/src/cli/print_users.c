@@ -27,13 +27,6 @@ static void who(const json_t *u, char *buf, size_t len)
         snprintf(buf, len, "%s", nick ? nick : key ? key : "?");
 }
 
-static void put_safe(const char *line)
-{
-    char *safe = cli_safe_text(line);
-    puts(safe ? safe : "");
-    free(safe);
-}
-
 void cli_print_priority(const cli_command *cmd, int argc, char **argv, unsigned flags,
                         const json_t *result)
 {
@@ -51,7 +44,7 @@ void cli_print_priority(const cli_command *cmd, int argc, char **argv, unsigned 
                  name, text_field(result, "key") ? text_field(result, "key") : "USER", level);
     else
         snprintf(line, sizeof line, "%s: %s", name, level);
-    put_safe(line);
+    cli_put_safe(line);
 }
 
 void cli_print_forget(const cli_command *cmd, int argc, char **argv, unsigned flags,
@@ -64,5 +57,5 @@ void cli_print_forget(const cli_command *cmd, int argc, char **argv, unsigned fl
     char name[512], line[600];
     who(result, name, sizeof name);
     snprintf(line, sizeof line, "forgot %s", name);
-    put_safe(line);
+    cli_put_safe(line);
 }
