@@ -1,4 +1,5 @@
 #include "rpc.h"
+#include "rpc_params.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,32 +18,15 @@
 static bool check_keys(hist_state *st, dg_rpc_call *call, const json_t *params,
                        const char *const *allowed)
 {
-    if (!params)
-        return true;
-    if (!json_is_object(params)) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "params must be an object");
+#ifndef DENGON_TESTING_BUILD
+    /* Say why rather than "unknown parameter": the test clock exists only in test builds. */
+    if (json_is_object(params) && json_object_get(params, "now")) {
+        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
+                          "'now' is accepted only by test builds (DENGON_TESTING_BUILD)");
         return false;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)params, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(key, allowed[i]) == 0;
-        if (!ok) {
-#ifndef DENGON_TESTING_BUILD
-            if (strcmp(key, "now") == 0) {
-                st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
-                                  "'now' is accepted only by test builds (DENGON_TESTING_BUILD)");
-                return false;
-            }
 #endif
-            st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
-            return false;
-        }
-    }
-    return true;
+    return dg_params_check(st->api, call, params, allowed);
 }
 
 /* Optional non-empty string without NUL; *out stays NULL when absent. */

@@ -37,7 +37,8 @@ static void rpc_absence(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, vo
     static const char *const keys[] = {"on", "text", "title", NULL};
     bool on = false;
     const char *text, *title;
-    if (!rpc_check_keys(st, call, params, keys) || !rpc_get_bool(st, call, params, "on", &on) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
+        !rpc_get_bool(st, call, params, "on", &on) ||
         !get_text(st, call, params, "text", MAX_TEXT, &text) ||
         !get_text(st, call, params, "title", MAX_TITLE, &title))
         return;

@@ -143,7 +143,8 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     ipm_state *st = user;
     static const char *const keys[] = {"to", "text", "seal", "wait", "broadcast", NULL};
     bool seal = false, wait = false, broadcast = false;
-    if (!rpc_check_keys(st, call, params, keys) || !rpc_get_bool(st, call, params, "seal", &seal) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
+        !rpc_get_bool(st, call, params, "seal", &seal) ||
         !rpc_get_bool(st, call, params, "wait", &wait) ||
         !rpc_get_bool(st, call, params, "broadcast", &broadcast))
         return;
@@ -205,7 +206,7 @@ static void rpc_inbox(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void
     ipm_state *st = user;
     static const char *const keys[] = {"unread", NULL};
     bool unread = false;
-    if (!rpc_check_keys(st, call, params, keys) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
         !rpc_get_bool(st, call, params, "unread", &unread))
         return;
     json_t *list = json_array();
@@ -226,7 +227,7 @@ static void rpc_read(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     ipm_state *st = user;
     static const char *const keys[] = {"id", NULL};
     uint32_t id;
-    if (!rpc_check_keys(st, call, params, keys) || !rpc_get_id(st, call, params, "id", &id))
+    if (!dg_params_check(st->api, call, params, keys) || !rpc_get_id(st, call, params, "id", &id))
         return;
     ipm_msg *m = ipm_inbox_find(&st->inbox, id);
     if (!m) {

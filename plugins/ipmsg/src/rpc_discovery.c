@@ -14,7 +14,7 @@ static void rpc_discovery(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, 
 {
     ipm_state *st = user;
     static const char *const keys[] = {NULL};
-    if (!rpc_check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     ipm_addr_list targets = {0};
     net_entry_targets(st, &targets);

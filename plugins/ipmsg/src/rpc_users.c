@@ -17,7 +17,7 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     ipm_state *st = user;
     static const char *const keys[] = {"online", NULL};
     bool online = false;
-    if (!rpc_check_keys(st, call, params, keys) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
         !rpc_get_bool(st, call, params, "online", &online))
         return;
     json_t *list = json_array();
@@ -33,7 +33,7 @@ static void rpc_get(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *
 {
     ipm_state *st = user;
     static const char *const keys[] = {"user", NULL};
-    if (!rpc_check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     const char *who = params ? json_string_value(json_object_get(params, "user")) : NULL;
     if (!who) {
@@ -68,7 +68,7 @@ static void rpc_stats(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void
 {
     ipm_state *st = user;
     static const char *const keys[] = {NULL};
-    if (!rpc_check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     const ipm_stats *s = &st->stats;
     char bind[IPM_ADDR_TEXT];

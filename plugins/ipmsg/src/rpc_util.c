@@ -4,30 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool rpc_check_keys(ipm_state *st, dg_rpc_call *call, const json_t *params,
-                    const char *const *allowed)
-{
-    if (!params)
-        return true;
-    if (!json_is_object(params)) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "params must be an object");
-        return false;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)params, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(key, allowed[i]) == 0;
-        if (!ok) {
-            st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
-            return false;
-        }
-    }
-    return true;
-}
-
 bool rpc_get_bool(ipm_state *st, dg_rpc_call *call, const json_t *params, const char *key,
                   bool *out)
 {

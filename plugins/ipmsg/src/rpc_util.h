@@ -6,15 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rpc_params.h"
 #include "state.h"
 
-/*
- * params must be NULL or an object whose keys are all in allowed (NULL
- * terminated). On failure answers the call with DG_RPC_INVALID_PARAMS and
- * returns false.
- */
-bool rpc_check_keys(ipm_state *st, dg_rpc_call *call, const json_t *params,
-                    const char *const *allowed);
 /*
  * Optional boolean key: *out keeps its value when absent. The CLI's default
  * builder sends every argument as a string, so "true"/"false" are accepted.

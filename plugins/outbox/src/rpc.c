@@ -3,6 +3,7 @@
  * (docs/protocol/rooms.md, section "Offline queue", lists params and results).
  */
 #include "rpc.h"
+#include "rpc_params.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,30 +16,6 @@
 #define MAX_RECIPIENTS 256
 /* Longest text: what fits one IPMsg datagram with room for the header and a legacy code page. */
 #define TEXT_MAX 30000
-
-static bool check_keys(outbox_state *st, dg_rpc_call *call, const json_t *params,
-                       const char *const *allowed)
-{
-    if (!params)
-        return true;
-    if (!json_is_object(params)) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "params must be an object");
-        return false;
-    }
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)params, key, v)
-    {
-        size_t i = 0;
-        while (allowed[i] && strcmp(allowed[i], key) != 0)
-            i++;
-        if (!allowed[i]) {
-            st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
-            return false;
-        }
-    }
-    return true;
-}
 
 static bool get_bool(outbox_state *st, dg_rpc_call *call, const json_t *params, const char *key,
                      bool *out)
@@ -98,7 +75,7 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     outbox_state *st = user;
     static const char *const keys[] = {"to", "text", "seal", NULL};
     bool seal = false;
-    if (!check_keys(st, call, params, keys) || !get_bool(st, call, params, "seal", &seal))
+    if (!dg_params_check(st->api, call, params, keys) || !get_bool(st, call, params, "seal", &seal))
         return;
     const json_t *to = params ? json_object_get(params, "to") : NULL;
     const json_t *text = params ? json_object_get(params, "text") : NULL;
@@ -207,7 +184,7 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     outbox_state *st = user;
     static const char *const keys[] = {"all", NULL};
     bool all = false;
-    if (!check_keys(st, call, params, keys) || !get_bool(st, call, params, "all", &all))
+    if (!dg_params_check(st->api, call, params, keys) || !get_bool(st, call, params, "all", &all))
         return;
     qmsg *v;
     size_t n;
@@ -252,7 +229,7 @@ static void rpc_discard(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, vo
     outbox_state *st = user;
     static const char *const keys[] = {"id", NULL};
     int64_t id;
-    if (!check_keys(st, call, params, keys) || !get_id(st, call, params, &id))
+    if (!dg_params_check(st->api, call, params, keys) || !get_id(st, call, params, &id))
         return;
     qmsg m;
     int rc = qstore_get(st->db, id, &m);

@@ -4,6 +4,7 @@
  * leading '#'.
  */
 #include "rpc.h"
+#include "rpc_params.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,32 +20,6 @@
 #define JOIN_SETTLE_MS 300
 #define LOG_LIMIT_DEFAULT 200
 #define LOG_LIMIT_MAX 100000
-
-/* ---- parameter helpers ---- */
-
-static bool check_keys(rooms_state *st, dg_rpc_call *call, const json_t *params,
-                       const char *const *allowed)
-{
-    if (!params)
-        return true;
-    if (!json_is_object(params)) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "params must be an object");
-        return false;
-    }
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)params, key, v)
-    {
-        size_t i = 0;
-        while (allowed[i] && strcmp(allowed[i], key) != 0)
-            i++;
-        if (!allowed[i]) {
-            st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
-            return false;
-        }
-    }
-    return true;
-}
 
 /* A required non-empty string param. */
 static const char *get_str(rooms_state *st, dg_rpc_call *call, const json_t *params,
@@ -178,7 +153,8 @@ static void rpc_create(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, voi
     static const char *const keys[] = {"name", "private", NULL};
     bool priv = false;
     const char *name;
-    if (!check_keys(st, call, params, keys) || !(name = get_str(st, call, params, "name")) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
+        !(name = get_str(st, call, params, "name")) ||
         !get_bool(st, call, params, "private", &priv))
         return;
     name = strip_hash(name);
@@ -249,7 +225,7 @@ static void rpc_invite(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, voi
     rooms_state *st = user;
     static const char *const keys[] = {"room", "users", NULL};
     room_info r;
-    if (!check_keys(st, call, params, keys) || !room_arg(st, call, params, true, &r))
+    if (!dg_params_check(st->api, call, params, keys) || !room_arg(st, call, params, true, &r))
         return;
     const json_t *users = json_object_get(params, "users");
     size_t count = json_is_array(users) ? json_array_size(users) : json_is_string(users) ? 1 : 0;
@@ -439,7 +415,7 @@ static void rpc_join(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     rooms_state *st = user;
     static const char *const keys[] = {"room", NULL};
     const char *ref;
-    if (!check_keys(st, call, params, keys) || !(ref = get_str(st, call, params, "room")))
+    if (!dg_params_check(st->api, call, params, keys) || !(ref = get_str(st, call, params, "room")))
         return;
     ref = strip_hash(ref);
     if (!room_id_valid(ref) && !room_name_valid(ref)) {
@@ -503,7 +479,7 @@ static void rpc_leave(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void
     rooms_state *st = user;
     static const char *const keys[] = {"room", NULL};
     room_info r;
-    if (!check_keys(st, call, params, keys) || !room_arg(st, call, params, true, &r))
+    if (!dg_params_check(st->api, call, params, keys) || !room_arg(st, call, params, true, &r))
         return;
     room_env e = new_env(ROOM_OP_LEAVE);
     char err[256];
@@ -522,7 +498,7 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
 {
     rooms_state *st = user;
     static const char *const keys[] = {NULL};
-    if (!check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     room_info *v = NULL;
     size_t n = 0;
@@ -566,7 +542,7 @@ static void rpc_say(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *
     static const char *const keys[] = {"room", "text", NULL};
     room_info r;
     const json_t *text = params ? json_object_get(params, "text") : NULL;
-    if (!check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     if (!json_is_string(text) || json_string_length(text) == 0 ||
         memchr(json_string_value(text), '\0', json_string_length(text))) {
@@ -608,7 +584,7 @@ static void rpc_log(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *
     rooms_state *st = user;
     static const char *const keys[] = {"room", "limit", NULL};
     room_info r;
-    if (!check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     const json_t *lv = params ? json_object_get(params, "limit") : NULL;
     json_int_t limit = LOG_LIMIT_DEFAULT;

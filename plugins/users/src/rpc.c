@@ -9,31 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "rpc_params.h"
 #include "state.h"
-
-static bool check_keys(us_state *st, dg_rpc_call *call, const json_t *params,
-                       const char *const *allowed)
-{
-    if (!params)
-        return true;
-    if (!json_is_object(params)) {
-        st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "params must be an object");
-        return false;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)params, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(key, allowed[i]) == 0;
-        if (!ok) {
-            st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "unknown parameter '%s'", key);
-            return false;
-        }
-    }
-    return true;
-}
 
 /* Optional boolean; the CLI's default builder sends strings, so "true"/"false" count. */
 static bool get_bool(us_state *st, dg_rpc_call *call, const json_t *params, const char *key,
@@ -84,7 +61,8 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     us_state *st = user;
     static const char *const keys[] = {"online", "hidden", "all", NULL};
     bool online = false, hidden = false, all = false;
-    if (!check_keys(st, call, params, keys) || !get_bool(st, call, params, "online", &online) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
+        !get_bool(st, call, params, "online", &online) ||
         !get_bool(st, call, params, "hidden", &hidden) || !get_bool(st, call, params, "all", &all))
         return;
     if (all && online) {
@@ -115,7 +93,7 @@ static void rpc_get(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *
     us_state *st = user;
     static const char *const keys[] = {"user", NULL};
     us_user *u;
-    if (!check_keys(st, call, params, keys) || !(u = named_user(st, call, params)))
+    if (!dg_params_check(st->api, call, params, keys) || !(u = named_user(st, call, params)))
         return;
     st->api->rpc_reply(call, us_user_json(u));
 }
@@ -127,7 +105,7 @@ static void rpc_priority(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, v
     static const char levels[] = "highest, high, medium, low or hidden";
     const char *level;
     us_user *u;
-    if (!check_keys(st, call, params, keys) ||
+    if (!dg_params_check(st->api, call, params, keys) ||
         !(level = get_text(st, call, params, "level", levels)) ||
         !(u = named_user(st, call, params)))
         return;
@@ -149,7 +127,7 @@ static void rpc_forget(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, voi
     us_state *st = user;
     static const char *const keys[] = {"user", NULL};
     us_user *u;
-    if (!check_keys(st, call, params, keys) || !(u = named_user(st, call, params)))
+    if (!dg_params_check(st->api, call, params, keys) || !(u = named_user(st, call, params)))
         return;
     us_dir_detach(&st->dir, u);
     us_unsave(st, u->key);
@@ -168,7 +146,7 @@ static void rpc_test_clock(dg_ctx *ctx, dg_rpc_call *call, const json_t *params,
     us_state *st = user;
     static const char *const keys[] = {"now", NULL};
     const json_t *now = params ? json_object_get(params, "now") : NULL;
-    if (!check_keys(st, call, params, keys))
+    if (!dg_params_check(st->api, call, params, keys))
         return;
     if (!json_is_integer(now) || json_integer_value(now) <= 0) {
         st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS, "'now' must be Unix seconds");
