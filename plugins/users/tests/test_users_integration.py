@@ -96,6 +96,7 @@ class TestDirectory(UsersTestCase):
         bob = self.wait_listed(a, "bob@test")
         self.wait_listed(a, "carol@test")
         self.wait_listed(b, "alice@test")
+        self.wait_listed(b, "carol@test")  # used at bob below
         self.assertEqual(bob["nickname"], "Bob")
         self.assertEqual(bob["priority"], "medium")
         self.assertFalse(bob["hidden"])
