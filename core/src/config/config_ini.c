@@ -336,6 +336,11 @@ static char *feed_line(char *buf, int size, void *stream)
     size_t skip = bom;
     while (skip < len && isspace((unsigned char)start[skip]))
         skip++;
+    /* A BOM after leading blanks is not a BOM (the rewrite in "config set" may
+     * push the line down): keep one blank so libinih does not take it for one. */
+    if (!bom && run->line == 1 && skip > 0 && len - skip >= 3 &&
+        memcmp(start + skip, "\xEF\xBB\xBF", 3) == 0)
+        skip--;
     memcpy(buf, start, bom);
     memcpy(buf + bom, start + skip, len - skip);
     buf[bom + len - skip] = '\0';
