@@ -285,9 +285,9 @@ def main():
             h = d.result("history.stats")
             keys = ("rx_packets", "tx_packets", "tx_errors", "retries", "duplicates",
                     "acks_sent", "events_deferred")
-            print("counters %s: ipmsg %s; history events %s, rows_lost %s"
+            print("counters %s: ipmsg %s; history events %s, commits %s, rows_lost %s"
                   % (name, " ".join("%s=%s" % (k, s.get(k)) for k in keys if k in s),
-                     json.dumps(h.get("events")), h.get("rows_lost")))
+                     json.dumps(h.get("events")), h.get("commits"), h.get("rows_lost")))
 
         for d in daemons:
             rc = d.stop()

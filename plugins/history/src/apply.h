@@ -35,6 +35,7 @@ typedef struct hist_counters {
     atomic_uint_fast64_t invalid;   /* events with missing or mistyped fields */
     atomic_uint_fast64_t errors;    /* SQLite failures */
     atomic_uint_fast64_t rows_lost; /* rows of batches SQLite rolled back after an error */
+    atomic_uint_fast64_t commits;   /* write transactions committed (group commit: << stored) */
 } hist_counters;
 
 typedef struct hist_orphan hist_orphan;

@@ -51,6 +51,8 @@ static const char *const stmt_sql[HS_COUNT] = {
     [HS_DELETE_OLD] = "DELETE FROM messages WHERE id IN"
                       " (SELECT id FROM messages WHERE time < ?1 ORDER BY time LIMIT ?2)",
     [HS_DELETE_OLD_PEERS] = "DELETE FROM peers WHERE last_time < ?1",
+    [HS_INDEX_NEW] = "INSERT INTO messages_fts (rowid, text)"
+                     " SELECT id, text FROM messages WHERE id > ?1 ORDER BY id",
 };
 
 void hist_db_note_error(hist_db *h)
@@ -103,6 +105,37 @@ static int readonly_version(hist_db *h, char *err, size_t errlen)
     return 0;
 }
 
+static int newest_message(hist_db *h, int64_t *id)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(h->db, "SELECT coalesce(max(id), 0) FROM messages", -1, &s, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    else
+        rc = SQLITE_ERROR;
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* The batch's new messages into the full-text index: one statement, one FTS5 segment. */
+int hist_db_index_pending(hist_db *h)
+{
+    if (h->readonly || h->newest_id <= h->fts_indexed)
+        return 0;
+    sqlite3_stmt *s = hist_db_stmt(h, HS_INDEX_NEW);
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, h->fts_indexed);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+        hist_db_note_error(h);
+    hist_db_done(s);
+    if (rc != SQLITE_DONE)
+        return -1;
+    h->fts_indexed = h->newest_id;
+    return 0;
+}
+
 hist_db *hist_db_open(const char *path, bool readonly, char *err, size_t errlen)
 {
     hist_db *h = calloc(1, sizeof *h);
@@ -146,6 +179,12 @@ hist_db *hist_db_open(const char *path, bool readonly, char *err, size_t errlen)
             snprintf(err, errlen, "%s: %s", path, why);
             goto fail;
         }
+        if (newest_message(h, &h->newest_id) != 0) {
+            snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(h->db));
+            goto fail;
+        }
+        /* Every committed row was indexed with its batch. */
+        h->fts_indexed = h->committed_id = h->newest_id;
     }
     return h;
 fail:
@@ -197,14 +236,18 @@ int hist_db_flush(hist_db *h)
     if (sqlite3_get_autocommit(h->db)) {
         /* SQLite rolled the batch back itself after an error (disk full, I/O). */
         h->rows_lost += rows;
+        h->newest_id = h->fts_indexed = h->committed_id;
         snprintf(h->last_error, sizeof h->last_error,
                  "%zu rows lost: the write transaction was rolled back after an error", rows);
         return -1;
     }
-    if (hist_db_exec(h, "COMMIT") == 0)
+    if (hist_db_index_pending(h) == 0 && hist_db_exec(h, "COMMIT") == 0) {
+        h->committed_id = h->newest_id;
         return 0;
+    }
     sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
     h->rows_lost += rows;
+    h->newest_id = h->fts_indexed = h->committed_id;
     return -1;
 }
 

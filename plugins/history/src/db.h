@@ -42,6 +42,7 @@ typedef enum hist_stmt_id {
     HS_RESOLVE_PEER,
     HS_DELETE_OLD,
     HS_DELETE_OLD_PEERS,
+    HS_INDEX_NEW,
     HS_COUNT
 } hist_stmt_id;
 
@@ -66,6 +67,9 @@ typedef struct hist_db {
     sqlite3_stmt *stmt[HS_COUNT];
     sqlite3_stmt *query[HQ_VARIANTS];
     int schema_version;
+    int64_t newest_id;    /* highest messages.id written (committed or in the open batch) */
+    int64_t fts_indexed;  /* highest messages.id in messages_fts (in the open batch too) */
+    int64_t committed_id; /* highest messages.id committed: both go back to it on rollback */
     uint64_t rows_lost;   /* rows of batches SQLite rolled back after an error */
     char last_error[256]; /* the reason of the last failure (a ROLLBACK clears SQLite's) */
 } hist_db;
@@ -83,8 +87,16 @@ void hist_db_close(hist_db *h);
  * rows are durable once hist_db_flush returned 0.
  */
 int hist_db_batch(hist_db *h);
-/* Commits the open batch (if any). 0, or -1 when the commit failed (rolled back). */
+/*
+ * Commits the open batch (if any), indexing its new messages for full-text
+ * search in the same transaction. 0, or -1 when the commit failed (rolled back).
+ */
 int hist_db_flush(hist_db *h);
+/*
+ * Indexes the open batch's new messages for full-text search now (the
+ * commit does it otherwise): a search on the writing connection must see them.
+ */
+int hist_db_index_pending(hist_db *h);
 /* Counts a written row; true when the batch is full and should be flushed now. */
 bool hist_db_row_written(hist_db *h);
 

@@ -50,6 +50,7 @@ static void add_counters(hist_state *st, json_t *o)
     json_object_set_new(o, "delete_days",
                         json_integer(st->api->config_get_int(st->ctx, "history.delete_days", 0)));
     json_object_set_new(o, "rows_lost", json_integer((json_int_t)atomic_load(&c->rows_lost)));
+    json_object_set_new(o, "commits", json_integer((json_int_t)atomic_load(&c->commits)));
     json_object_set_new(o, "events",
                         json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "stored",
                                   (json_int_t)atomic_load(&c->stored), "updates",

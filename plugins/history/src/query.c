@@ -233,6 +233,8 @@ static sqlite3_stmt *prepare(hist_db *h, const hist_query *q, bool oldest_first,
         v |= HQ_BEFORE;
     if (oldest_first)
         v |= HQ_ASC;
+    if ((v & HQ_MATCH) && hist_db_index_pending(h) != 0)
+        return NULL;
     char sql[2048];
     variant_sql(v, sql, sizeof sql);
     sqlite3_stmt *s = hist_db_query(h, v, sql);

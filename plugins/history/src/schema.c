@@ -17,11 +17,11 @@
  *
  * messages_fts indexes the text with the trigram tokenizer (CJK has no
  * spaces for unicode61 to split on), as an external-content table kept in
- * step by triggers. message_peers links each message to the other side (the
- * sender of a received message, every recipient of a sent one): ordered by
- * (peer, message), it lists a conversation newest first without sorting.
- * peers: every key we exchanged messages with, and its latest nickname, to
- * resolve "--with NAME" without scanning the messages.
+ * step by triggers (and, from version 2, by the commit for new rows). message_peers links each
+ * message to the other side (the sender of a received message, every recipient of a sent one):
+ * ordered by (peer, message), it lists a conversation newest first without sorting. peers: every
+ * key we exchanged messages with, and its latest nickname, to resolve "--with NAME" without
+ * scanning the messages.
  */
 static const char schema_v1[] =
     "CREATE TABLE messages ("
@@ -83,8 +83,19 @@ static const char schema_v1[] =
     " INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);"
     " END;";
 
+/*
+ * Version 2: new messages are indexed once per write transaction by
+ * hist_db_flush (one INSERT ... SELECT of the rows not yet indexed), not by a
+ * trigger per row. Under the trigger, every INSERT INTO messages was a
+ * statement with a savepoint, and SQLite 3.40's FTS5 flushes its pending
+ * terms to a new index segment at each savepoint: one segment per message,
+ * merged again and again (most of the cost of storing a message).
+ */
+static const char schema_v2[] = "DROP TRIGGER messages_ai;";
+
 static const hist_migration migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
 const hist_migration *hist_schema_migrations(size_t *n)

@@ -85,6 +85,8 @@ int hist_store_message(hist_db *h, const hist_msg *m, int64_t *id)
     if (step_done(h, s) != 0)
         return -1;
     int64_t row = sqlite3_last_insert_rowid(h->db);
+    if (row > h->newest_id)
+        h->newest_id = row; /* indexed for search when the batch commits */
     if (m->out) {
         for (size_t i = 0; i < m->n_to; i++) {
             sqlite3_stmt *r = hist_db_stmt(h, HS_INSERT_RECIPIENT);

@@ -1,9 +1,11 @@
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "store.h"
@@ -37,6 +39,8 @@ typedef struct hist_writer {
     wop *head, *tail;
     size_t queued;
     bool stopping;
+    bool lingering;            /* waiting with a transaction open: wake only for enough work */
+    struct timespec commit_by; /* when lingering ends (CLOCK_MONOTONIC); tv_sec 0 = no batch */
 } hist_writer;
 
 /* ---- on the loop thread ---- */
@@ -51,7 +55,9 @@ static size_t enqueue(hist_writer *w, wop *op)
         w->head = op;
     w->tail = op;
     size_t n = ++w->queued;
-    pthread_cond_signal(&w->wake);
+    /* A lingering writer sleeps on until the batch is worth it, or someone waits for it. */
+    if (!w->lingering || n >= HIST_LINGER_WAKE || op->kind == OP_BARRIER || op->kind == OP_PRUNE)
+        pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     return n;
 }
@@ -168,9 +174,14 @@ static void apply_log(void *user, int level, const char *msg)
 
 static void flush(hist_writer *w)
 {
-    if (hist_db_flush(w->db) == 0)
-        return;
     hist_state *st = w->st;
+    w->commit_by.tv_sec = 0;
+    bool had_batch = w->db->in_batch;
+    if (hist_db_flush(w->db) == 0) {
+        if (had_batch)
+            atomic_fetch_add(&st->counters.commits, 1);
+        return;
+    }
     atomic_fetch_add(&st->counters.errors, 1);
     atomic_store(&st->counters.rows_lost, w->db->rows_lost);
     char msg[400];
@@ -224,13 +235,43 @@ static void process(hist_writer *w, wop *op)
     free(op);
 }
 
+/* After a batch of work: the open transaction commits by now + the linger time at the latest. */
+static void start_linger_clock(hist_writer *w)
+{
+    if (!w->db->in_batch || w->commit_by.tv_sec)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &w->commit_by);
+    w->commit_by.tv_nsec += (long)HIST_COMMIT_LINGER_MS * 1000000L;
+    if (w->commit_by.tv_nsec >= 1000000000L) {
+        w->commit_by.tv_sec++;
+        w->commit_by.tv_nsec -= 1000000000L;
+    }
+}
+
+/* Called with the lock held and nothing queued: sleeps, committing when lingering ends. */
+static void wait_for_work(hist_writer *w)
+{
+    if (!w->db->in_batch) {
+        pthread_cond_wait(&w->wake, &w->lock);
+        return;
+    }
+    w->lingering = true;
+    int rc = pthread_cond_timedwait(&w->wake, &w->lock, &w->commit_by);
+    w->lingering = false;
+    if (rc == ETIMEDOUT || w->stopping) {
+        pthread_mutex_unlock(&w->lock);
+        flush(w);
+        pthread_mutex_lock(&w->lock);
+    }
+}
+
 static void *writer_main(void *user)
 {
     hist_writer *w = user;
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stopping)
-            pthread_cond_wait(&w->wake, &w->lock);
+            wait_for_work(w);
         if (!w->head)
             break; /* stopping, and everything is stored */
         wop *list = w->head;
@@ -242,11 +283,26 @@ static void *writer_main(void *user)
             process(w, list);
             list = next;
         }
-        flush(w); /* everything taken at once is one commit (or a few full batches) */
+        start_linger_clock(w);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
+    flush(w);
     return NULL;
+}
+
+/* The linger deadline is on CLOCK_MONOTONIC: a clock change must not hold a commit back. */
+static int init_monotonic_cond(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+                     pthread_cond_init(cond, &attr) == 0
+                 ? 0
+                 : -1;
+    pthread_condattr_destroy(&attr);
+    return rc;
 }
 
 int writer_start(hist_state *st, hist_db *db, const char *local)
@@ -264,7 +320,7 @@ int writer_start(hist_state *st, hist_db *db, const char *local)
     int rc = hist_apply_set_local(&w->apply, local);
     if (rc == 0 && pthread_mutex_init(&w->lock, NULL) != 0)
         rc = -1;
-    if (rc == 0 && pthread_cond_init(&w->wake, NULL) != 0) {
+    if (rc == 0 && init_monotonic_cond(&w->wake) != 0) {
         pthread_mutex_destroy(&w->lock);
         rc = -1;
     }

@@ -26,6 +26,10 @@
 #include "state.h"
 
 #define PRUNE_CHUNK 500
+/* Longest a stored message waits for others before its transaction commits. */
+#define HIST_COMMIT_LINGER_MS 20
+/* While lingering, the writer is woken early once this many events wait. */
+#define HIST_LINGER_WAKE 128
 #define HIST_QUEUE_WARN 100000
 
 /* Starts the thread; it owns db from now on (also on failure, when it is closed). */

@@ -175,7 +175,7 @@ static int64_t scalar(hist_db *h, const char *sql)
 static void test_open_and_reopen(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(f->h->schema_version, 1);
+    assert_int_equal(f->h->schema_version, 2);
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_prepare_v2(f->h->db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -187,9 +187,9 @@ static void test_open_and_reopen(void **state)
     char err[512];
     f->h = hist_db_open(f->path, false, err, sizeof err);
     assert_non_null(f->h);
-    assert_int_equal(f->h->schema_version, 1);
+    assert_int_equal(f->h->schema_version, 2);
     /* One row per migration, not one per open. */
-    assert_int_equal(scalar(f->h, "SELECT count(*) FROM schema_version"), 1);
+    assert_int_equal(scalar(f->h, "SELECT count(*) FROM schema_version"), 2);
     assert_int_equal(scalar(f->h, "SELECT count(*) FROM messages"), 1);
 
     /* Read-only connections (export workers) see the same database. */
@@ -207,7 +207,7 @@ static void test_newer_schema_refused(void **state)
     char err[512] = "";
     f->h = hist_db_open(f->path, false, err, sizeof err);
     assert_null(f->h);
-    assert_non_null(strstr(err, "schema version 99, newer than this plugin knows (1)"));
+    assert_non_null(strstr(err, "schema version 99, newer than this plugin knows (2)"));
     /* Nothing was changed by the refused open. */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -227,7 +227,7 @@ static void test_migration_steps(void **state)
     fixture *f = *state;
     size_t n;
     const hist_migration *v1 = hist_schema_migrations(&n);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     char path[400];
     snprintf(path, sizeof path, "%s/migrate.sqlite", f->dir);
     sqlite3 *db;
@@ -550,6 +550,59 @@ static void test_batch_visible_after_flush(void **state)
     assert_false(f->h->in_batch);
     assert_int_equal(scalar(ro, "SELECT count(*) FROM messages"), 1 + HIST_BATCH_MAX);
     hist_db_close(ro);
+}
+
+/*
+ * Search indexing per commit (schema 2): a database made under version 1
+ * (indexed by a trigger) keeps its rows searchable after the upgrade, new
+ * rows are found before and after their batch commits, a rolled-back batch
+ * leaves neither rows nor index entries, and the index stays consistent.
+ */
+static void test_index_per_commit(void **state)
+{
+    fixture *f = *state;
+    hist_db_close(f->h);
+    f->h = NULL;
+    char path[400], err[512];
+    snprintf(path, sizeof path, "%s/v1.sqlite", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    size_t n;
+    const hist_migration *all = hist_schema_migrations(&n);
+    int version = 0;
+    assert_int_equal(hist_schema_migrate(db, all, 1, &version, err, sizeof err), 0);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO messages (direction, transport, msg_id, local, peer, text, time)"
+                     " VALUES ('in', 'chat', 1, 'me@pc', 'bob@pc2', 'old v1 会議', 1)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    f->h = hist_db_open(path, false, err, sizeof err);
+    assert_non_null(f->h);
+    assert_int_equal(f->h->schema_version, 2);
+    assert_int_equal(scalar(f->h, "SELECT count(*) FROM sqlite_master WHERE name = 'messages_ai'"),
+                     0);
+    received(f->h, 2, "bob@pc2", "Bob", "new v2 会議", T0, false);
+    assert_true(f->h->in_batch);
+    assert_search(f->h, "会議", "old v1 会議|new v2 会議"); /* before the commit */
+    assert_int_equal(hist_db_flush(f->h), 0);
+    assert_search(f->h, "v2 会議", "new v2 会議");
+
+    /* A batch rolled back by SQLite: its row and its index entries go together. */
+    received(f->h, 3, "bob@pc2", "Bob", "lost 会議", T0, false);
+    assert_search(f->h, "lost", "lost 会議");
+    assert_int_equal(hist_db_exec(f->h, "ROLLBACK"), 0);
+    assert_int_equal(hist_db_flush(f->h), -1);
+    assert_search(f->h, "lost", "");
+    received(f->h, 4, "bob@pc2", "Bob", "after 会議", T0, false);
+    assert_int_equal(hist_db_flush(f->h), 0);
+    assert_search(f->h, "会議", "old v1 会議|new v2 会議|after 会議");
+    assert_int_equal(
+        scalar(f->h, "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+                     " RETURNING 0"),
+        0);
 }
 
 /* ---- export ---- */
@@ -928,6 +981,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rooms_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_injected_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_visible_after_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_per_commit, setup, teardown),
         cmocka_unit_test(test_escape_and_text_line),
         cmocka_unit_test_setup_teardown(test_export_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_result, setup, teardown),
