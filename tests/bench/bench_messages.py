@@ -155,16 +155,23 @@ def send_messages(sock_path, to, n):
     return elapsed, latencies, delivered, failed, errors
 
 
-def history_received(d):
-    return d.result("history.stats").get("received", 0)
+def cpu_seconds(pid):
+    """User + system CPU time of a process (all its threads), from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_history(d, n):
-    """Waits until d's history holds n received messages or stops growing for 5 s."""
+def history_count(d, field):
+    return d.result("history.stats").get(field, 0)
+
+
+def wait_history(d, n, field="received"):
+    """Waits until d's history holds n messages (field: received or sent) or stops growing for 5 s."""
     last, since = -1, time.monotonic()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        got = history_received(d)
+        got = history_count(d, field)
         if got >= n:
             return got
         if got != last:
@@ -172,7 +179,7 @@ def wait_history(d, n):
         elif time.monotonic() - since > 5:
             return got
         time.sleep(0.2)
-    return history_received(d)
+    return history_count(d, field)
 
 
 def distinct_received(d, tmp):
@@ -264,7 +271,10 @@ def main():
         in_flight = CONNECTIONS * DEPTH
         print("messages: %d acknowledged chat.send alice(127.0.0.2) -> bob(127.0.0.3), "
               "%d connections x %d in flight, history on" % (N, CONNECTIONS, DEPTH), flush=True)
+        cpu0 = {d: cpu_seconds(d.proc.pid) for d in (a, b)}
+        client0 = time.process_time()
         elapsed, lat, delivered, failed, errors = send_messages(a.socket_path, "bob@bench", N)
+        client_cpu = time.process_time() - client0
         lat.sort()
         rate = N / elapsed if elapsed > 0 else float("inf")
         print("messages: %.0f msg/s (%d in %.2f s); delivered %d, failed %d, rpc errors %d"
@@ -275,6 +285,11 @@ def main():
 
         t_hist = time.monotonic()
         stored = wait_history(b, N)
+        wait_history(a, N, "sent")  # alice stores what she sent: count its CPU to the end
+        cpu = {d: cpu_seconds(d.proc.pid) - cpu0[d] for d in (a, b)}
+        print("cpu per message (send phase + history settling): alice %.1f us, bob %.1f us, "
+              "bench client %.1f us (wall-clock rates depend on what else the machine runs)"
+              % (cpu[a] / N * 1e6, cpu[b] / N * 1e6, client_cpu / N * 1e6))
         texts = distinct_received(b, tmp)
         distinct = len(texts & {TEXT % i for i in range(N)})
         print("history at bob: %d stored as received, %d distinct (lost %d, duplicates %d); "

@@ -108,14 +108,23 @@ json_t *dg_control_error_response(const json_t *id, const json_t *error)
     return response(id, "error", error);
 }
 
+/*
+ * Most answers are small: serialised once into a stack buffer, which also
+ * tells the size of a bigger one (then serialised again into the heap).
+ */
 static char *dump_line(const json_t *value, size_t *len)
 {
     const size_t flags = JSON_COMPACT;
-    size_t n = json_dumpb(value, NULL, 0, flags);
+    char small[4096];
+    size_t n = json_dumpb(value, small, sizeof small, flags);
     if (n == 0)
         return NULL;
     char *buf = malloc(n + 1);
-    if (!buf || json_dumpb(value, buf, n, flags) != n) {
+    if (!buf)
+        return NULL;
+    if (n <= sizeof small) {
+        memcpy(buf, small, n);
+    } else if (json_dumpb(value, buf, n, flags) != n) {
         free(buf);
         return NULL;
     }

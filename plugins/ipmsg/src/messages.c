@@ -39,19 +39,27 @@ static void sent_free(ipm_sent *s)
     free(s);
 }
 
-/* Drops finished records beyond SENT_KEEP (newest are at the head). */
+/*
+ * Drops finished records beyond SENT_KEEP (newest are at the head). The walk
+ * runs once the list has grown by SENT_KEEP since the last one, so its cost
+ * per message stays constant however many messages are in flight.
+ */
 static void sent_trim(ipm_state *st)
 {
+    if (st->sent_count < st->sent_trim_at)
+        return;
     size_t finished = 0;
     for (ipm_sent **pp = &st->sent; *pp;) {
         ipm_sent *s = *pp;
         if (s->open == 0 && !s->wait && ++finished > SENT_KEEP) {
             *pp = s->next;
             sent_free(s);
+            st->sent_count--;
         } else {
             pp = &s->next;
         }
     }
+    st->sent_trim_at = st->sent_count + SENT_KEEP;
 }
 
 json_t *messages_sent_json(const ipm_sent *s)
@@ -137,6 +145,22 @@ static ipm_sent *sent_new(uint32_t id, bool seal, const ipm_target *t, size_t n)
     return s;
 }
 
+/*
+ * The two buffers a message is built into, once per encoding. Kept for the
+ * plugin's life: two 32 KB allocations per message cost more than the rest
+ * of sending it (glibc returns such blocks to the system on free).
+ */
+static bool tx_buffers(ipm_state *st, char **legacy, char **utf8)
+{
+    if (!st->tx_legacy)
+        st->tx_legacy = malloc(IPM_TX_MAX);
+    if (!st->tx_utf8)
+        st->tx_utf8 = malloc(IPM_TX_MAX);
+    *legacy = st->tx_legacy;
+    *utf8 = st->tx_utf8;
+    return *legacy && *utf8;
+}
+
 ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
                         bool seal, char *err, size_t errlen)
 {
@@ -148,13 +172,14 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
         cmd |= IPMSG_MULTICASTOPT; /* §4.3 "several recipients" */
 
     /* Built once per encoding, before anything is sent: all or nothing. */
-    char *legacy = malloc(IPM_TX_MAX), *utf8 = malloc(IPM_TX_MAX);
+    char *legacy, *utf8;
+    bool buffers = tx_buffers(st, &legacy, &utf8);
     size_t legacy_len = 0, utf8_len = 0;
     bool need_legacy = false, need_utf8 = false;
     for (size_t i = 0; i < n; i++)
         *(t[i].utf8 ? &need_utf8 : &need_legacy) = true;
     ipm_sent *s = NULL;
-    if (!legacy || !utf8) {
+    if (!buffers) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -172,6 +197,7 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
     }
     s->next = st->sent;
     st->sent = s;
+    st->sent_count++;
     for (size_t i = 0; i < n; i++) {
         const char *data = t[i].utf8 ? utf8 : legacy;
         size_t dlen = t[i].utf8 ? utf8_len : legacy_len;
@@ -184,8 +210,6 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
         }
     }
 out:
-    free(legacy);
-    free(utf8);
     return s;
 }
 
@@ -201,11 +225,12 @@ json_t *messages_broadcast(ipm_state *st, const char *text, size_t len, char *er
     uint32_t no = ipmsg_pktno_next_now(&st->pktno);
     /* No SENDCHECKOPT: a broadcast is never acknowledged (§4.3). */
     uint32_t cmd = IPMSG_SENDMSG | IPMSG_BROADCASTOPT;
-    char *legacy = malloc(IPM_TX_MAX), *utf8 = malloc(IPM_TX_MAX);
+    char *legacy, *utf8;
+    bool buffers = tx_buffers(st, &legacy, &utf8);
     size_t legacy_len = 0, utf8_len = 0;
     ipm_addr_list done = {0}, targets = {0};
     json_t *rs = json_array(), *result = NULL;
-    if (!legacy || !utf8 || !rs) {
+    if (!buffers || !rs) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -257,8 +282,6 @@ out:
     json_decref(rs);
     ipm_addrlist_free(&done);
     ipm_addrlist_free(&targets);
-    free(legacy);
-    free(utf8);
     return result;
 }
 
@@ -523,4 +546,8 @@ void messages_free(ipm_state *st)
                               "recipient answered");
         sent_free(s);
     }
+    st->sent_count = st->sent_trim_at = 0;
+    free(st->tx_legacy);
+    free(st->tx_utf8);
+    st->tx_legacy = st->tx_utf8 = NULL;
 }
