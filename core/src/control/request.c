@@ -108,29 +108,45 @@ json_t *dg_control_error_response(const json_t *id, const json_t *error)
     return response(id, "error", error);
 }
 
+/* A growing output buffer for json_dump_callback. */
+typedef struct line_buf {
+    char *data;
+    size_t len, cap;
+} line_buf;
+
+static int append_chunk(const char *chunk, size_t size, void *user)
+{
+    line_buf *b = user;
+    if (size + 1 > b->cap - b->len) {
+        size_t cap = b->cap;
+        while (size + 1 > cap - b->len)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown)
+            return -1;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, chunk, size);
+    b->len += size;
+    return 0;
+}
+
 /*
- * Most answers are small: serialised once into a stack buffer, which also
- * tells the size of a bigger one (then serialised again into the heap).
+ * One serialisation pass into a buffer that doubles as needed (json_dumpb
+ * would need two for an answer of unknown size: a users.list of 10,000
+ * people is 3 MB).
  */
 static char *dump_line(const json_t *value, size_t *len)
 {
-    const size_t flags = JSON_COMPACT;
-    char small[4096];
-    size_t n = json_dumpb(value, small, sizeof small, flags);
-    if (n == 0)
-        return NULL;
-    char *buf = malloc(n + 1);
-    if (!buf)
-        return NULL;
-    if (n <= sizeof small) {
-        memcpy(buf, small, n);
-    } else if (json_dumpb(value, buf, n, flags) != n) {
-        free(buf);
+    line_buf b = {malloc(4096), 0, 4096};
+    if (!b.data || json_dump_callback(value, append_chunk, &b, JSON_COMPACT) != 0 || b.len == 0) {
+        free(b.data);
         return NULL;
     }
-    buf[n] = '\n';
-    *len = n + 1;
-    return buf;
+    b.data[b.len] = '\n'; /* append_chunk always leaves room for one more byte */
+    *len = b.len + 1;
+    return b.data;
 }
 
 char *dg_control_encode_response(const json_t *resp, size_t *len)
