@@ -194,21 +194,45 @@ static int take_response(const char *line, size_t len, json_t **result, json_t *
     return 1;
 }
 
-static int receive(int fd, const deadline *d, json_t **result, json_t **error)
+/* How the daemon frames a result for our request (core/src/control/request.c, JSON_COMPACT). */
+#define RESULT_PREFIX "{\"id\":1,\"result\":"
+
+/*
+ * The result's text when the line has the daemon's usual framing; taking it
+ * as it is saves parsing and re-serialising a large answer (a users.list of
+ * 10,000 people is 3 MB). Any other line goes through take_response.
+ */
+static int take_result_text(const char *line, size_t len, char **text)
+{
+    const size_t prefix = sizeof RESULT_PREFIX - 1;
+    if (len < prefix + 2 || memcmp(line, RESULT_PREFIX, prefix) != 0 || line[len - 1] != '}')
+        return 0;
+    *text = strndup(line + prefix, len - prefix - 1);
+    return *text != NULL;
+}
+
+/* One answer: *result, or with text != NULL *text (the result serialised). */
+static int receive(int fd, const deadline *d, json_t **result, char **text, json_t **error)
 {
     char *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0, cap = 0, scanned = 0;
     int status = CLI_EXIT_FAIL;
     for (;;) {
-        char *nl = len ? memchr(buf, '\n', len) : NULL;
+        char *nl = len > scanned ? memchr(buf + scanned, '\n', len - scanned) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - buf);
+            if (text && take_result_text(buf, n, text)) {
+                status = CLI_EXIT_OK;
+                break;
+            }
             if (take_response(buf, n, result, error, &status))
                 break;
             memmove(buf, nl + 1, len - n - 1);
             len -= n + 1;
+            scanned = 0;
             continue;
         }
+        scanned = len;
         if (cap - len < 65536) {
             if (cap >= MAX_RESPONSE) {
                 *error = local_error("protocol", "answer from dengond exceeds %zu MiB",
@@ -247,14 +271,25 @@ static int receive(int fd, const deadline *d, json_t **result, json_t **error)
         break;
     }
     free(buf);
+    if (status == CLI_EXIT_OK && text && !*text) { /* answered, but not in the usual framing */
+        *text = json_dumps(*result, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(*result);
+        *result = NULL;
+        if (!*text) {
+            *error = local_error("protocol", "out of memory");
+            status = CLI_EXIT_FAIL;
+        }
+    }
     return status;
 }
 
-int cli_call(const char *socket_path, const char *method, const json_t *params, double timeout_s,
-             json_t **result, json_t **error)
+static int call(const char *socket_path, const char *method, const json_t *params, double timeout_s,
+                json_t **result, char **text, json_t **error)
 {
     *result = NULL;
     *error = NULL;
+    if (text)
+        *text = NULL;
     deadline d = deadline_in(timeout_s);
     json_t *req = json_pack("{s:i,s:s}", "id", REQUEST_ID, "method", method);
     if (req && params)
@@ -280,9 +315,24 @@ int cli_call(const char *socket_path, const char *method, const json_t *params, 
     if (status == CLI_EXIT_OK)
         status = send_all(fd, framed, len + 1, &d, error);
     if (status == CLI_EXIT_OK)
-        status = receive(fd, &d, result, error);
+        status = receive(fd, &d, result, text, error);
     if (fd >= 0)
         close(fd);
     free(framed);
+    return status;
+}
+
+int cli_call(const char *socket_path, const char *method, const json_t *params, double timeout_s,
+             json_t **result, json_t **error)
+{
+    return call(socket_path, method, params, timeout_s, result, NULL, error);
+}
+
+int cli_call_text(const char *socket_path, const char *method, const json_t *params,
+                  double timeout_s, char **text, json_t **error)
+{
+    json_t *unused = NULL;
+    int status = call(socket_path, method, params, timeout_s, &unused, text, error);
+    json_decref(unused);
     return status;
 }

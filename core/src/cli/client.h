@@ -19,4 +19,12 @@
 int cli_call(const char *socket_path, const char *method, const json_t *params, double timeout_s,
              json_t **result, json_t **error);
 
+/*
+ * Like cli_call, for printing the result as JSON: *text (new) is the result
+ * serialised compactly, taken as the daemon sent it without parsing when the
+ * answer has the daemon's usual framing.
+ */
+int cli_call_text(const char *socket_path, const char *method, const json_t *params,
+                  double timeout_s, char **text, json_t **error);
+
 #endif

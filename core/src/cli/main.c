@@ -420,6 +420,22 @@ static int run(const options *o, const cli_command *cmd, int argc, char **argv, 
             status = CLI_EXIT_FAIL;
         return status;
     }
+    if (o->json && !cmd->status) {
+        /* Printed as the daemon sent it: nothing here needs the parsed result. */
+        char *text = NULL;
+        int status = cli_call_text(socket_path, method, params, o->timeout, &text, &error);
+        json_decref(params);
+        free(socket_path);
+        if (status == CLI_EXIT_OK)
+            puts(text);
+        else
+            report_error(o, status, error);
+        free(text);
+        json_decref(error);
+        if (fflush(stdout) != 0 && status == CLI_EXIT_OK)
+            status = CLI_EXIT_FAIL;
+        return status;
+    }
     int status = cli_call(socket_path, method, params, o->timeout, &result, &error);
     json_decref(params);
     free(socket_path);
