@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev python3
+  build-essential cmake pkg-config clang libclang-rt-14-dev python3 python3-cryptography
   libuv1-dev libjansson-dev libinih-dev libltdl-dev libssl-dev
   libsqlite3-dev libcmocka-dev
   iproute2 iptux xvfb dbus-daemon

@@ -1,0 +1,1 @@
+dengon_add_fuzzer(crypto_body LIBS dg_ipmsg_crypto)

@@ -1,0 +1,1 @@
+dengon_add_fuzzer(files_attach LIBS dg_files_codec)

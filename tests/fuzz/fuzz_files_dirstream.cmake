@@ -1,0 +1,1 @@
+dengon_add_fuzzer(files_dirstream LIBS dg_files_codec)
