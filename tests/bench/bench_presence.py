@@ -13,7 +13,7 @@ answered, `dengon users --json` < 50 ms, RSS < 64 MB):
   - `dengon users --json` wall time, median of N runs, next to
     `dengon status --json` timed the same way (baseline: CLI start-up and one
     small RPC), and the bare users.list RPC over the control socket;
-  - daemon RSS (VmRSS) and peak (VmHWM), idle before the burst and after.
+  - daemon RSS (VmRSS) and peak (VmHWM): idle, after the burst, after the listings.
 
 Environment: BENCH_HOSTS (10000), BENCH_SEND_SECONDS (2: the burst is paced
 evenly over this long; 0 = as fast as Python sends), BENCH_RUNS (9),
@@ -202,6 +202,7 @@ def main():
               f"(other packets: {answers.other})")
         st = d.result("ipmsg.stats")
         print(f"ipmsg.stats: {st}")
+        burst_rss, burst_hwm = proc_kb(pid, "VmRSS"), proc_kb(pid, "VmHWM")
 
         med, lo, hi, size = timed_cli(d.home, "users")
         bmed, blo, bhi, bsize = timed_cli(d.home, "status")
@@ -215,7 +216,8 @@ def main():
 
         rss, hwm = proc_kb(pid, "VmRSS"), proc_kb(pid, "VmHWM")
         print(f"daemon RSS: idle before {rss0 / 1024:.1f} MB (peak {hwm0 / 1024:.1f} MB); "
-              f"after {rss / 1024:.1f} MB (peak {hwm / 1024:.1f} MB)")
+              f"after the burst {burst_rss / 1024:.1f} MB (peak {burst_hwm / 1024:.1f} MB); "
+              f"after the listings {rss / 1024:.1f} MB (peak {hwm / 1024:.1f} MB)")
         rc = d.stop()
         print(f"daemon exit code: {rc}")
         return 0 if rc == 0 else 1

@@ -79,10 +79,10 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
         return;
     }
     for (size_t i = 0; i < st->dir.n; i++) {
-        us_user *u = v[i];
+        const us_user *u = v[i];
         if ((u->hidden && !hidden) || (online && u->status == US_OFFLINE))
             continue;
-        json_array_append(list, us_user_json_cached(u)); /* shared: built once per change */
+        json_array_append_new(list, us_user_json(u));
     }
     free(v);
     st->api->rpc_reply(call, list);

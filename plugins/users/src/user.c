@@ -94,7 +94,6 @@ void us_user_free(us_user *u)
     free(u->absence);
     json_decref(u->caps);
     free(u->version);
-    json_decref(u->json);
     free(u);
 }
 
@@ -128,7 +127,6 @@ us_user *us_user_clone(const us_user *u)
     c->caps = json_deep_copy(u->caps);
     c->next_key = c->next_uuid = NULL;
     c->index = 0;
-    c->json = NULL;
     if (oom || !c->addresses || !c->caps) {
         us_user_free(c);
         return NULL;
@@ -269,49 +267,4 @@ json_t *us_user_json(const us_user *u)
     if (u->first_exchange)
         json_object_set_new(o, "first_exchange", json_integer(u->first_exchange));
     return o;
-}
-
-/* ---- the cached JSON ---- */
-
-static bool same_str(const json_t *o, const char *key, const char *value)
-{
-    const char *have = json_string_value(json_object_get(o, key));
-    return value ? have && strcmp(have, value) == 0 : json_object_get(o, key) == NULL;
-}
-
-static bool same_int(const json_t *o, const char *key, int64_t value)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_integer(v) && json_integer_value(v) == value;
-}
-
-/* Every field us_user_json writes, compared with what o holds. */
-static bool json_current(const us_user *u, const json_t *o)
-{
-    return same_str(o, "key", u->key) && same_str(o, "user", u->user) &&
-           same_str(o, "host", u->host) && same_str(o, "nickname", u->nickname) &&
-           same_str(o, "group", u->group) && same_str(o, "address", u->address) &&
-           json_equal(json_object_get(o, "addresses"), u->addresses) &&
-           same_str(o, "status", us_status_name(u->status)) &&
-           json_equal(json_object_get(o, "capabilities"), u->caps) &&
-           same_int(o, "first_seen", u->first_seen) && same_int(o, "last_seen", u->last_seen) &&
-           same_str(o, "priority", us_level_name(u->priority)) &&
-           json_is_true(json_object_get(o, "hidden")) == u->hidden &&
-           same_str(o, "uuid", u->uuid[0] ? u->uuid : NULL) && same_str(o, "version", u->version) &&
-           same_str(o, "absence", u->absence) &&
-           (u->first_exchange ? same_int(o, "first_exchange", u->first_exchange)
-                              : json_object_get(o, "first_exchange") == NULL) &&
-           json_object_size(o) == (size_t)(13 + (u->uuid[0] != 0) + (u->version != NULL) +
-                                           (u->absence != NULL) + (u->first_exchange != 0));
-}
-
-json_t *us_user_json_cached(us_user *u)
-{
-    if (u->json && json_current(u, u->json))
-        return u->json;
-    json_t *fresh = us_user_json(u);
-    if (!fresh)
-        return NULL;
-    json_decref(u->json);
-    return u->json = fresh;
 }

@@ -65,23 +65,11 @@ typedef struct us_user {
     /* Directory bookkeeping (dir.c). */
     struct us_user *next_key, *next_uuid;
     size_t index;
-
-    /* us_user_json_cached: the last JSON built, never changed once built (may be shared). */
-    json_t *json;
 } us_user;
 
 /* A new entry for user@host with empty fields; NULL on OOM or empty user/host. */
 us_user *us_user_new(const char *user, const char *host);
 void us_user_free(us_user *u);
-/*
- * The entry as JSON, rebuilt only when a field differs from the JSON built
- * last time (checked field by field, so no code that changes an entry has to
- * remember to invalidate it). Borrowed: valid until the next call for u or
- * us_user_free; take a reference to keep it. The object is never modified,
- * so several answers may share it. NULL on OOM.
- */
-json_t *us_user_json_cached(us_user *u);
-
 /* A deep copy, detached from any directory; NULL on OOM. */
 us_user *us_user_clone(const us_user *u);
 

@@ -535,71 +535,6 @@ static void test_expiry(void **state)
     us_dir_free(&d);
 }
 
-/*
- * The cached JSON equals a freshly built one after any change to any field
- * it shows, and is reused (same object) while nothing changed.
- */
-static void assert_cache_fresh(us_user *u)
-{
-    json_t *cached = us_user_json_cached(u);
-    json_t *fresh = us_user_json(u);
-    assert_non_null(cached);
-    assert_true(json_equal(cached, fresh));
-    json_decref(fresh);
-}
-
-static void test_json_cache(void **state)
-{
-    (void)state;
-    us_user *u = us_user_new("alice", "pc1");
-    assert_non_null(u);
-    json_t *first = us_user_json_cached(u);
-    assert_ptr_equal(us_user_json_cached(u), first); /* unchanged: reused */
-    assert_int_equal(us_set_str(&u->nickname, "Alice"), 1);
-    assert_cache_fresh(u);
-    assert_int_equal(us_set_str(&u->group, "Sales"), 1);
-    assert_cache_fresh(u);
-    assert_int_equal(us_set_str(&u->address, "127.0.0.2:2425"), 1);
-    assert_cache_fresh(u);
-    json_array_append_new(u->addresses, json_string("127.0.0.2:2425"));
-    assert_cache_fresh(u);
-    u->status = US_ONLINE;
-    assert_cache_fresh(u);
-    json_array_append_new(u->caps, json_string("utf8"));
-    assert_cache_fresh(u);
-    u->first_seen = 100;
-    assert_cache_fresh(u);
-    u->last_seen = 200;
-    assert_cache_fresh(u);
-    u->priority = US_HIGH;
-    assert_cache_fresh(u);
-    u->hidden = true;
-    assert_cache_fresh(u);
-    strcpy(u->uuid, "0f8fad5b-d9cb-469f-a165-70867728950e");
-    assert_cache_fresh(u);
-    assert_int_equal(us_set_opt(&u->version, "1_iptux 0.8.3"), 1);
-    assert_cache_fresh(u);
-    assert_int_equal(us_set_opt(&u->absence, "at lunch"), 1);
-    assert_cache_fresh(u);
-    u->first_exchange = 300;
-    assert_cache_fresh(u);
-    /* And back: optional fields removed, strings emptied. */
-    assert_int_equal(us_set_opt(&u->absence, NULL), 1);
-    assert_cache_fresh(u);
-    u->uuid[0] = '\0';
-    u->first_exchange = 0;
-    assert_cache_fresh(u);
-    assert_int_equal(us_set_str(&u->nickname, ""), 1);
-    assert_cache_fresh(u);
-    /* A shared answer keeps the old object alive and unchanged. */
-    json_t *kept = json_incref(us_user_json_cached(u));
-    u->last_seen = 201;
-    assert_cache_fresh(u);
-    assert_int_equal(json_integer_value(json_object_get(kept, "last_seen")), 200);
-    json_decref(kept);
-    us_user_free(u);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,7 +548,6 @@ int main(void)
         cmocka_unit_test(test_merge_same_uuid_new_host),
         cmocka_unit_test(test_priority_and_exchange),
         cmocka_unit_test(test_expiry),
-        cmocka_unit_test(test_json_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
