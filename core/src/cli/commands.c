@@ -209,6 +209,7 @@ static const cli_command *const groups[] = {
     cli_commands_rooms,
     cli_commands_queue,
     cli_commands_watch,
+    cli_commands_files,
     NULL,
 };
 

@@ -96,4 +96,12 @@ void cli_put_safe(const char *line);
 /* A Unix time as "HH:MM" today, else "YYYY-MM-DD HH:MM"; "-" when missing. Returns buf or "-". */
 const char *cli_short_time(const json_t *v, char *buf, size_t len);
 
+/* File transfer (print_files.c). */
+void cli_print_files_sent(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                          const json_t *result);
+void cli_print_files_id(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                        const json_t *result);
+void cli_print_files(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                     const json_t *result);
+
 #endif

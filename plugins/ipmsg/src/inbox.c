@@ -16,6 +16,7 @@ void ipm_msg_free(ipm_msg *m)
     free(m->from);
     free(m->nickname);
     free(m->text);
+    free(m->attachments);
     free(m);
 }
 
@@ -75,5 +76,7 @@ json_t *ipm_msg_json(const ipm_msg *m, bool with_text)
         m->multicast, "auto_reply", m->autoret, "opened", m->opened, "time", (json_int_t)m->time);
     if (o && with_text)
         json_object_set_new(o, "text", json_string(m->text));
+    if (o && with_text && m->attachments)
+        json_object_set_new(o, "attachments", json_string(m->attachments));
     return o;
 }

@@ -26,14 +26,15 @@ typedef struct ipm_msg {
     char *nickname;     /* sender's nickname when known, else its user name */
     ipm_addr addr;
     char *text;
-    bool sealed;    /* SECRETOPT: shown only after chat.read */
-    bool readcheck; /* READCHECKOPT: our READMSG must be acked */
-    bool broadcast; /* BROADCASTOPT */
-    bool multicast; /* MULTICASTOPT: sent to several users */
-    bool autoret;   /* AUTORETOPT: an absence auto-reply */
-    bool utf8;      /* the packet was UTF-8 (answer the same way) */
-    bool opened;    /* read by the local user */
-    int64_t time;   /* Unix seconds when received */
+    char *attachments; /* FILEATTACHOPT attach list in UTF-8 (§5.1), or NULL */
+    bool sealed;       /* SECRETOPT: shown only after chat.read */
+    bool readcheck;    /* READCHECKOPT: our READMSG must be acked */
+    bool broadcast;    /* BROADCASTOPT */
+    bool multicast;    /* MULTICASTOPT: sent to several users */
+    bool autoret;      /* AUTORETOPT: an absence auto-reply */
+    bool utf8;         /* the packet was UTF-8 (answer the same way) */
+    bool opened;       /* read by the local user */
+    int64_t time;      /* Unix seconds when received */
 } ipm_msg;
 
 typedef struct ipm_inbox {
@@ -52,8 +53,9 @@ size_t ipm_inbox_unread(const ipm_inbox *b);
 
 /*
  * {"id","packet_no","from","nickname","address","sealed","broadcast",
- *  "multicast","auto_reply","opened","time"[,"text"]}; the text is left out
- * when with_text is false. New reference.
+ *  "multicast","auto_reply","opened","time"[,"text"][,"attachments"]}; the
+ * text (and the attach list) are left out when with_text is false. New
+ * reference.
  */
 json_t *ipm_msg_json(const ipm_msg *m, bool with_text);
 

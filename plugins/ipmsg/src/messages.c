@@ -162,10 +162,12 @@ static bool tx_buffers(ipm_state *st, char **legacy, char **utf8)
 }
 
 ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
-                        bool seal, char *err, size_t errlen)
+                        bool seal, const char *attach, char *err, size_t errlen)
 {
     uint32_t no = ipmsg_pktno_next_now(&st->pktno);
     uint32_t cmd = IPMSG_SENDMSG | IPMSG_SENDCHECKOPT;
+    if (attach)
+        cmd |= IPMSG_FILEATTACHOPT;
     if (seal)
         cmd |= IPMSG_SECRETEXOPT; /* SECRETOPT|READCHECKOPT, as Windows sends it (§3.1) */
     if (n > 1)
@@ -183,9 +185,10 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if ((need_utf8 &&
-         tx_build(st, no, cmd | IPMSG_UTF8OPT, text, len, utf8, IPM_TX_MAX, &utf8_len) != 0) ||
-        (need_legacy && tx_build(st, no, cmd, text, len, legacy, IPM_TX_MAX, &legacy_len) != 0)) {
+    if ((need_utf8 && tx_build_attach(st, no, cmd | IPMSG_UTF8OPT, text, len, attach, utf8,
+                                      IPM_TX_MAX, &utf8_len) != 0) ||
+        (need_legacy &&
+         tx_build_attach(st, no, cmd, text, len, attach, legacy, IPM_TX_MAX, &legacy_len) != 0)) {
         snprintf(err, errlen, "the message does not fit in one IPMsg datagram (%u bytes at most)",
                  (unsigned)IPM_TX_MAX);
         goto out;
@@ -368,6 +371,12 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
     m->nickname = strdup(u && u->nickname && *u->nickname ? u->nickname : user);
     m->addr = from;
     m->text = rx_text(st, pkt, pkt->extra);
+    /* §5.1: the attach list is the first section after the text's NUL. */
+    if ((pkt->opts & IPMSG_FILEATTACHOPT) && pkt->n_sections > 0 && pkt->sections[0].len > 0 &&
+        !(m->attachments = rx_text(st, pkt, pkt->sections[0]))) {
+        ipm_msg_free(m);
+        goto out;
+    }
     m->sealed = (pkt->opts & IPMSG_SECRETOPT) != 0;
     m->readcheck = (pkt->opts & IPMSG_READCHECKOPT) != 0;
     m->broadcast = (pkt->opts & IPMSG_BROADCASTOPT) != 0;
@@ -531,6 +540,30 @@ void messages_on_query(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         /* Windows answers "Not absence mode" when present (§1.4). */
         tx_simple(st, from, IPMSG_SENDABSENCEINFO | utf8,
                   away_active(st) ? away_text(st) : "Not absence mode");
+    free(user);
+    free(host);
+}
+
+void messages_on_releasefiles(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
+{
+    uint32_t no;
+    char *user, *host;
+    if (extra_number(st, pkt, &no) != 0)
+        return;
+    if (rx_names(st, pkt, &user, &host) != 0) {
+        st->stats.malformed++;
+        return;
+    }
+    /* Not deduplicated: releasing twice is harmless and the files plugin
+     * simply finds the share gone the second time. */
+    char *key = make_key(user, host);
+    char a[IPM_ADDR_TEXT];
+    if (key)
+        messages_publish(st, "chat.files.released",
+                         json_pack("{s:s, s:s, s:I, s:I}", "from", key, "address",
+                                   ipm_addr_format(from, a), "packet_no", (json_int_t)no, "time",
+                                   (json_int_t)ipm_now()));
+    free(key);
     free(user);
     free(host);
 }

@@ -54,10 +54,11 @@ typedef struct ipm_target {
 /*
  * Sends text (UTF-8, LF line ends, no NUL) to n targets. On error (too long
  * for a datagram, out of memory) sends nothing, returns NULL and says why in
- * err. The record is owned by the state.
+ * err. The record is owned by the state. attach (UTF-8, NULL for none) is a
+ * FILEATTACHOPT attach list (§5.1) sent as the section after the text.
  */
 ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
-                        bool seal, char *err, size_t errlen);
+                        bool seal, const char *attach, char *err, size_t errlen);
 /* {"id","sealed","time","recipients":[{"key","nickname","address","state","opened"}]} */
 json_t *messages_sent_json(const ipm_sent *s);
 
@@ -85,6 +86,8 @@ void messages_on_readmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
 void messages_on_ansreadmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
 /* GETINFO -> SENDINFO, GETABSENCEINFO -> SENDABSENCEINFO (§4.6). */
 void messages_on_query(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
+/* RELEASEFILES (§5.4): the peer will not fetch the files of an offer of ours. */
+void messages_on_releasefiles(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
 
 /*
  * Publishes a chat.message.* event (payload stolen; NULL, a failed json_pack,

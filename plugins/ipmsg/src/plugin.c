@@ -154,6 +154,7 @@ static int declare_topics(ipm_state *st)
         {"chat.message.opened", DG_OVERFLOW_BLOCK},
         {"presence.self.changed", DG_OVERFLOW_COALESCE},
         {"chat.message.read", DG_OVERFLOW_BLOCK},
+        {"chat.files.released", DG_OVERFLOW_BLOCK},
     };
     for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
         int rc = st->api->topic_declare(st->ctx, topics[i].topic, topics[i].overflow);

@@ -44,10 +44,12 @@ static bool is_own(const ipm_state *st, const ipmsg_packet *pkt)
 /* Commands a peer may send that this plugin deliberately does not handle. */
 static bool is_unsupported(uint32_t mode)
 {
-    return mode == IPMSG_BR_ISGETLIST ||                                    /* pre-v3 host list */
-           mode == IPMSG_ANSLIST_DICT ||                                    /* v4 IPDict list */
-           (mode >= IPMSG_GETFILEDATA && mode <= IPMSG_DIRFILES_AUTHRET) || /* files: later */
-           mode == IPMSG_GETPUBKEY || mode == IPMSG_ANSPUBKEY ||            /* crypto: later */
+    return mode == IPMSG_BR_ISGETLIST || /* pre-v3 host list */
+           mode == IPMSG_ANSLIST_DICT || /* v4 IPDict list */
+           /* files: GETFILEDATA/GETDIRFILES come over TCP (files plugin), never UDP */
+           mode == IPMSG_GETFILEDATA || mode == IPMSG_GETDIRFILES || mode == IPMSG_DIRFILES_AUTH ||
+           mode == IPMSG_DIRFILES_AUTHRET || mode == IPMSG_GETPUBKEY ||
+           mode == IPMSG_ANSPUBKEY || /* crypto: later */
            mode == IPMSG_DELMSG || (mode >= IPMSG_AGENT_REQ && mode <= IPMSG_AGENT_PROXYREQ) ||
            (mode >= IPMSG_DIR_POLL && mode <= IPMSG_DIR_AGENTREJECT) || /* v4 member master */
            mode >= IPTUX_SENDMSG_GROUP;                                 /* iptux private */
@@ -99,6 +101,9 @@ void rx_datagram(ipm_state *st, const char *data, size_t len, size_t real_len, i
         break;
     case IPMSG_ANSREADMSG:
         messages_on_ansreadmsg(st, &pkt, from);
+        break;
+    case IPMSG_RELEASEFILES:
+        messages_on_releasefiles(st, &pkt, from);
         break;
     case IPMSG_GETINFO:
     case IPMSG_GETABSENCEINFO:

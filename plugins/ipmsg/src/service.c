@@ -6,16 +6,14 @@
 #include <string.h>
 
 #include "messages.h"
+#include "presence.h"
 #include "resolve.h"
+#include "tx.h"
 
-static uint32_t svc_send(void *self, const char *const *to, size_t n, const char *text, int sealed,
-                         char *err, size_t errlen)
+/* Resolves the recipients and sends; attach NULL for a plain message. */
+static uint32_t send_to(ipm_state *st, const char *const *to, size_t n, const char *text,
+                        bool sealed, const char *attach, char *err, size_t errlen)
 {
-    ipm_state *st = self;
-    if (!to || n == 0 || !text || !*text) {
-        snprintf(err, errlen, "no recipient or no text");
-        return 0;
-    }
     ipm_target *t = calloc(n, sizeof(*t));
     char(*addr_keys)[IPM_ADDR_TEXT] = calloc(n, IPM_ADDR_TEXT);
     uint32_t id = 0;
@@ -33,12 +31,77 @@ static uint32_t svc_send(void *self, const char *const *to, size_t n, const char
         t[i].nickname = u ? u->nickname : t[i].key;
         t[i].utf8 = u && u->utf8;
     }
-    ipm_sent *s = messages_send(st, t, n, text, strlen(text), sealed != 0, err, errlen);
+    ipm_sent *s = messages_send(st, t, n, text, strlen(text), sealed, attach, err, errlen);
     id = s ? s->id : 0;
 out:
     free(addr_keys);
     free(t);
     return id;
+}
+
+static uint32_t svc_send(void *self, const char *const *to, size_t n, const char *text, int sealed,
+                         char *err, size_t errlen)
+{
+    if (!to || n == 0 || !text || !*text) {
+        snprintf(err, errlen, "no recipient or no text");
+        return 0;
+    }
+    return send_to(self, to, n, text, sealed != 0, NULL, err, errlen);
+}
+
+static uint32_t svc_send_files(void *self, const char *const *to, size_t n, const char *text,
+                               const char *attach_list, char *err, size_t errlen)
+{
+    if (!to || n == 0 || !attach_list || !*attach_list) {
+        snprintf(err, errlen, "no recipient or no attach list");
+        return 0;
+    }
+    return send_to(self, to, n, text ? text : "", false, attach_list, err, errlen);
+}
+
+static int svc_endpoint(void *self, char *addr, size_t addrlen, uint16_t *port)
+{
+    ipm_state *st = self;
+    char a[IPM_ADDR_TEXT];
+    ipm_addr_format((ipm_addr){.ip = st->cfg.bind.ip, .port = 0}, a);
+    char *colon = strrchr(a, ':');
+    if (colon)
+        *colon = '\0';
+    if (!addr || strlen(a) >= addrlen)
+        return -1;
+    memcpy(addr, a, strlen(a) + 1);
+    if (port)
+        *port = st->cfg.port;
+    return 0;
+}
+
+static int svc_release_files(void *self, const char *who, uint32_t packet_no)
+{
+    ipm_state *st = self;
+    ipm_user *u;
+    ipm_addr a;
+    char err[256];
+    if (!who || ipm_resolve(&st->users, who, st->cfg.port, &u, &a, err, sizeof err) < 0)
+        return -1;
+    return tx_number(st, a, IPMSG_RELEASEFILES | (u && u->utf8 ? IPMSG_UTF8OPT : 0), packet_no)
+               ? 0
+               : -1;
+}
+
+static int svc_set_capability(void *self, uint32_t bits, int on)
+{
+    ipm_state *st = self;
+    if (bits == 0 || (bits & ~IPMSG_FILEATTACHOPT))
+        return -1;
+    uint32_t caps = on ? st->caps | bits : st->caps & ~bits;
+    if (caps == st->caps)
+        return 0;
+    st->caps = caps;
+    /* Peers learn a status change from a BR_ABSENCE round (§4.2); before the
+     * first announce the pending BR_ENTRY carries it anyway. */
+    if (st->announces > 0)
+        presence_round(st, IPMSG_BR_ABSENCE);
+    return 0;
 }
 
 static json_t *svc_user_get(void *self, const char *who)
@@ -59,6 +122,10 @@ int service_provide(ipm_state *st)
         .self = st,
         .send = svc_send,
         .user_get = svc_user_get,
+        .send_files = svc_send_files,
+        .endpoint = svc_endpoint,
+        .release_files = svc_release_files,
+        .set_capability = svc_set_capability,
     };
     int rc = st->api->service_provide(st->ctx, DG_CHAT_TRANSPORT_SERVICE, DG_CHAT_TRANSPORT_VERSION,
                                       &st->transport, sizeof st->transport);

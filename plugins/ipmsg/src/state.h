@@ -83,6 +83,7 @@ typedef struct ipm_state {
     uint64_t started_ms; /* ipm_mono_ms() at start: a list server answers only after warming up */
     uint64_t announces;  /* announce rounds (BR_ENTRY or a host list exchange) */
     bool exit_sent;
+    uint32_t caps; /* status bits other plugins asked for (set_capability: FILEATTACHOPT) */
     ipm_stats stats;
 } ipm_state;
 

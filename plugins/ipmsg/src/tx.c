@@ -46,6 +46,20 @@ int tx_build_raw(ipm_state *st, uint32_t packet_no, uint32_t command, const char
     return build(st, &in, out, cap, len);
 }
 
+int tx_build_attach(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
+                    size_t extra_len, const char *attach, char *out, size_t cap, size_t *len)
+{
+    ipmsg_part section = ipmsg_text(attach);
+    ipmsg_build_in in = {
+        .packet_no = packet_no,
+        .command = command,
+        .extra = {extra ? extra : "", extra ? extra_len : 0, IPMSG_PART_TEXT},
+        .sections = attach ? &section : NULL,
+        .n_sections = attach ? 1 : 0,
+    };
+    return build(st, &in, out, cap, len);
+}
+
 int tx_named(ipm_state *st, uint32_t command, char *out, size_t cap, size_t *len)
 {
     char *nick = away_nickname(st);
@@ -84,9 +98,10 @@ uint32_t tx_number(ipm_state *st, ipm_addr to, uint32_t command, uint32_t number
 
 uint32_t tx_status(const ipm_state *st)
 {
-    /* Only what is implemented (issue 3, §10): no FILEATTACHOPT until files,
-     * no ENCRYPTOPT until crypto, never CAPIPDICTOPT (§7). */
-    uint32_t s = IPMSG_CAPUTF8OPT;
+    /* Only what is implemented (§10): FILEATTACHOPT only while a plugin that
+     * receives files asked for it (st->caps), no ENCRYPTOPT until crypto,
+     * never CAPIPDICTOPT (§7). */
+    uint32_t s = IPMSG_CAPUTF8OPT | st->caps;
     if (away_active(st))
         s |= IPMSG_ABSENCEOPT;
     if (st->cfg.dialup)

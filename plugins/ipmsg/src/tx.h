@@ -23,6 +23,10 @@
  */
 int tx_build(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
              size_t extra_len, char *out, size_t cap, size_t *len);
+/* The same with a FILEATTACHOPT attach list (UTF-8 text, NULL for none) as
+ * the section after the extra's NUL, encoded like the extra (§5.1). */
+int tx_build_attach(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
+                    size_t extra_len, const char *attach, char *out, size_t cap, size_t *len);
 /* The same with an extra already in wire form (an ANSLIST page built by the codec). */
 int tx_build_raw(ipm_state *st, uint32_t packet_no, uint32_t command, const char *extra,
                  size_t extra_len, char *out, size_t cap, size_t *len);

@@ -154,6 +154,9 @@ class NodeTestCase(DaemonTestCase):
             "identity.host=test",
             "ipmsg.hosts=" + ",".join("%s:%d" % (p, self.PORT) for p in peers),
             "ipmsg.announce_interval_s=0",
+            # The ipmsg plugin alone: the files plugin (staged beside it, on by
+            # default) would add FILEATTACHOPT to every status word (files tests).
+            "plugins.files.enabled=false",
         ] + list(options)
         d = self.daemon(name, plugin_dirs=[PLUGINS, TEST_PLUGINS], options=opts)
         # Names in the user file, not -o: config.set (user layer) can change them later.

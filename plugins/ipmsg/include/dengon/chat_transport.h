@@ -7,8 +7,10 @@
  *     const dg_chat_transport_v1 *t = api->service_require(ctx, "chat.transport", 1, &size);
  *
  * and list "chat.transport@1" in the manifest's requires or optional. Like
- * dg_host_api, the table only grows at its end: check size before calling
- * a member added after version 1. Every function runs on the loop thread.
+ * dg_host_api, the table only grows at its end (the version stays 1): check
+ * size with DG_CHAT_TRANSPORT_HAS before calling a member added after the
+ * first release (send_files and later). Every function runs on the loop
+ * thread.
  */
 #ifndef DENGON_CHAT_TRANSPORT_H
 #define DENGON_CHAT_TRANSPORT_H
@@ -32,6 +34,44 @@ typedef struct dg_chat_transport_v1 {
                      char *err, size_t errlen);
     /* The user as users.get returns it (new reference), or NULL if unknown. */
     json_t *(*user_get)(void *self, const char *who);
+
+    /* ---- appended for files (issue 4): check with DG_CHAT_TRANSPORT_HAS ---- */
+
+    /*
+     * Like send, with a FILEATTACHOPT attach list (docs/protocol/files-codec.md,
+     * UTF-8, the Windows form dg_attach_format writes) after the message's NUL:
+     * SENDMSG|SENDCHECKOPT|FILEATTACHOPT, converted to the legacy code page
+     * for peers that do not speak UTF-8, as the text is. text may be empty.
+     * Returns the message id, which is the packet number peers quote in
+     * GETFILEDATA/GETDIRFILES/RELEASEFILES, or 0 with a reason in err.
+     */
+    uint32_t (*send_files)(void *self, const char *const *to, size_t n, const char *text,
+                           const char *attach_list, char *err, size_t errlen);
+    /*
+     * The bound IPv4 address ("0.0.0.0" when bound to all) and the IPMsg
+     * port: the TCP file service listens on the same number (§5.2).
+     * 0, or -1 when addr is too small.
+     */
+    int (*endpoint)(void *self, char *addr, size_t addrlen, uint16_t *port);
+    /*
+     * Sends RELEASEFILES for packet_no (an offer we received) to who
+     * (user@host, address or nickname). 0, or -1 when who is unknown.
+     */
+    int (*release_files)(void *self, const char *who, uint32_t packet_no);
+    /*
+     * Advertises (on != 0) or withdraws status bits in our entry packets.
+     * Only IPMSG_FILEATTACHOPT (0x00200000) is accepted: the files plugin
+     * sets it while it can receive, so peers do not offer files nobody can
+     * take. A change is announced with a BR_ABSENCE round (§4.2).
+     * 0, or -1 for other bits.
+     */
+    int (*set_capability)(void *self, uint32_t bits, int on);
 } dg_chat_transport_v1;
+
+/* True when the provider's table (of size bytes) has member and it is set. */
+#define DG_CHAT_TRANSPORT_HAS(t, size, member)                                                     \
+    ((t) != NULL &&                                                                                \
+     offsetof(dg_chat_transport_v1, member) + sizeof((t)->member) <= (size_t)(size) &&             \
+     (t)->member != NULL)
 
 #endif

@@ -1,0 +1,61 @@
+/*
+ * Received offers and downloads: the chat.message.received subscriber that
+ * stores offers (files.offer), and files.accept / reject / cancel. Each
+ * accepted offer is downloaded by one worker thread (fetch.c); a download
+ * still running when the daemon stops (or is killed) resumes at the next
+ * start from the bytes already in its ".part" files.
+ */
+#ifndef DG_FL_JOBS_H
+#define DG_FL_JOBS_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attach.h"
+#include "safename.h"
+#include "state.h"
+
+/* Receive buffer of one download: memory stays bounded whatever the size. */
+#define FL_BUF (256u * 1024u)
+
+typedef struct fl_job {
+    struct fl_job *next;
+    fl_state *st;
+    int64_t offer;
+    uint32_t ip, packet_no;
+    uint16_t port;
+    int dirfd;
+    dg_attach_list list;
+    uint64_t total, bytes, session, start_ms, last_ms;
+    unsigned skipped;
+    atomic_int sock;
+    atomic_bool cancel, finished;
+    pthread_t th;
+    char *buf;
+    char reason[512];
+} fl_job;
+
+/* chat.message.received with "attachments". */
+void jobs_on_message(fl_state *st, const json_t *payload);
+/* files.accept: 0, or -1 with err. dest NULL = the configured folder. */
+int jobs_accept(fl_state *st, int64_t id, const char *dest, char *err, size_t errlen);
+int jobs_reject(fl_state *st, int64_t id, char *err, size_t errlen);
+int jobs_cancel(fl_state *st, int64_t id, char *err, size_t errlen);
+/* At start: downloads that were running resume. */
+void jobs_resume(fl_state *st);
+/* Joins finished download threads and records their end (loop thread). */
+void jobs_reap(fl_state *st);
+/* At stop: stops every download (kept "downloading" for the next start) and joins. */
+void jobs_stop(fl_state *st);
+/* Running downloads: [{"id","bytes","total"}]. */
+json_t *jobs_json(fl_state *st);
+
+/* The worker (fetch.c). */
+void *fetch_main(void *job);
+/* "<name>.part" for a safe name, cut so it stays one component of at most
+ * DG_SAFENAME_MAX bytes (out has DG_SAFENAME_MAX + 1). */
+void fetch_part_name(const char *name, char *out);
+
+#endif

@@ -1,0 +1,311 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dirhdr.h"
+#include "request.h"
+#include "share.h"
+#include "sockio.h"
+
+/* A request is one small packet (a few dozen bytes; user and host names at most). */
+#define REQ_MAX 8192
+/* Deepest folder served: the receivers' decoders stop at 64 too. */
+#define SERVE_MAX_DEPTH 64
+
+typedef struct fl_conn {
+    struct fl_conn *next;
+    fl_state *st;
+    int fd;
+    uint32_t ip;
+    pthread_t th;
+    atomic_bool finished;
+} fl_conn;
+
+/* Reads until the request's NUL (or EOF / full buffer). Length or -1. */
+static ssize_t read_request(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    while (len < cap) {
+        ssize_t n = recv(fd, buf + len, cap - len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return len > 0 && n == 0 ? (ssize_t)len : -1;
+        if (memchr(buf + len, '\0', (size_t)n))
+            return (ssize_t)(len + (size_t)n);
+        len += (size_t)n;
+    }
+    return (ssize_t)len;
+}
+
+/* Sends exactly len bytes of in from its current offset; 0 or -errno. */
+static int send_file_bytes(int out, int in, uint64_t len)
+{
+    while (len > 0) {
+        size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+        ssize_t n = sendfile(out, in, NULL, chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO; /* the file shrank while being sent */
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+static int put_header(int out, const char *name, uint64_t size, uint32_t attr, int64_t mtime)
+{
+    dg_dirhdr h = {.name = name, .name_len = strlen(name), .size = size, .attr = attr};
+    dg_dirhdr_set_ext(&h, IPMSG_FILE_MTIME, (uint64_t)mtime);
+    char buf[1024];
+    size_t len;
+    ipmsg_error err;
+    if (dg_dirhdr_format(&h, buf, sizeof buf, &len, &err) != IPMSG_OK)
+        return -EINVAL;
+    return fl_write_all(out, buf, len);
+}
+
+/* One folder: DIR header, its entries, RETPARENT with its mtime (§5.3). dirfd is consumed. */
+static int serve_dir(int out, int dirfd, const char *name, int depth, uint64_t *sent)
+{
+    struct stat sb;
+    if (depth > SERVE_MAX_DEPTH || fstat(dirfd, &sb) != 0) {
+        close(dirfd);
+        return -ELOOP;
+    }
+    int rc = put_header(out, name, 0, IPMSG_FILE_DIR, (int64_t)sb.st_mtime);
+    DIR *d = rc == 0 ? fdopendir(dirfd) : NULL;
+    if (!d) {
+        close(dirfd);
+        return rc ? rc : -errno;
+    }
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        struct stat es;
+        if (fstatat(dirfd, e->d_name, &es, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (S_ISDIR(es.st_mode)) {
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                rc = serve_dir(out, sub, e->d_name, depth + 1, sent);
+        } else if (S_ISREG(es.st_mode)) {
+            /* Symlinks, devices, sockets: skipped, never followed. */
+            int f = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            struct stat fs;
+            if (f < 0)
+                continue;
+            if (fstat(f, &fs) == 0 && S_ISREG(fs.st_mode)) {
+                rc = put_header(out, e->d_name, (uint64_t)fs.st_size, IPMSG_FILE_REGULAR,
+                                (int64_t)fs.st_mtime);
+                if (rc == 0)
+                    rc = send_file_bytes(out, f, (uint64_t)fs.st_size);
+                *sent += (uint64_t)fs.st_size;
+            }
+            close(f);
+        }
+    }
+    closedir(d);
+    return rc ? rc : put_header(out, ".", 0, IPMSG_FILE_RETPARENT, (int64_t)sb.st_mtime);
+}
+
+static int serve_file(int out, const char *path, uint64_t offset, uint64_t *sent)
+{
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (f < 0)
+        return -errno;
+    int rc = 0;
+    if (fstat(f, &sb) != 0 || !S_ISREG(sb.st_mode))
+        rc = -EINVAL;
+    else if (offset > (uint64_t)sb.st_size)
+        rc = -ERANGE;
+    else if (lseek(f, (off_t)offset, SEEK_SET) < 0)
+        rc = -errno;
+    else
+        rc = send_file_bytes(out, f, (uint64_t)sb.st_size - offset);
+    if (rc == 0)
+        *sent = (uint64_t)sb.st_size - offset;
+    close(f);
+    return rc;
+}
+
+static void serve(fl_conn *c)
+{
+    fl_state *st = c->st;
+    char buf[REQ_MAX];
+    char a[INET_ADDRSTRLEN];
+    struct in_addr ia = {.s_addr = htonl(c->ip)};
+    inet_ntop(AF_INET, &ia, a, sizeof a);
+    ssize_t len = read_request(c->fd, buf, sizeof buf);
+    dg_file_request req;
+    ipmsg_error ierr = {0};
+    if (len <= 0 || dg_file_request_parse(buf, (size_t)len, &req, &ierr) != IPMSG_OK) {
+        st->api->log(st->ctx, DG_LOG_INFO, "bad file request from %s: %s", a,
+                     len <= 0 ? "nothing read" : ierr.reason);
+        return;
+    }
+    bool dir = req.pkt.mode == IPMSG_GETDIRFILES;
+    char *path = NULL, *name = NULL, err[256];
+    if (share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, dir, &path, &name, err,
+                    sizeof err) != 0) {
+        st->api->log(st->ctx, DG_LOG_INFO, "file request from %s refused: %s", a, err);
+        return;
+    }
+    uint64_t sent = 0;
+    int rc;
+    if (dir) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rc = fd < 0 ? -errno : serve_dir(c->fd, fd, name, 0, &sent);
+    } else {
+        rc = serve_file(c->fd, path, req.req.offset, &sent);
+    }
+    /* A clean end: wait for the receiver to close, so "sent" means "received". */
+    if (rc == 0) {
+        shutdown(c->fd, SHUT_WR);
+        char tmp[64];
+        while (recv(c->fd, tmp, sizeof tmp, 0) > 0)
+            ;
+    }
+    share_release_claim(st, req.req.share_pkt, req.req.file_id, c->ip, rc == 0);
+    st->api->log(st->ctx, DG_LOG_INFO, "%s %s to %s: %s (%llu bytes)", dir ? "folder" : "file",
+                 name, a, rc == 0 ? "sent" : strerror(-rc), (unsigned long long)sent);
+    st->api->publish_ordered(
+        st->ctx, rc == 0 ? "files.sent" : "files.send_failed",
+        json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)req.req.share_pkt, "file_id",
+                  (json_int_t)req.req.file_id, "name", name, "address", a, "bytes",
+                  (json_int_t)sent, "reason", rc == 0 ? "" : strerror(-rc)));
+    free(path);
+    free(name);
+}
+
+static void *conn_main(void *arg)
+{
+    fl_conn *c = arg;
+    serve(c);
+    pthread_mutex_lock(&c->st->lock);
+    shutdown(c->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&c->st->lock);
+    atomic_store(&c->finished, true);
+    return NULL;
+}
+
+static void conn_free_joined(fl_conn *c)
+{
+    pthread_join(c->th, NULL);
+    close(c->fd);
+    free(c);
+}
+
+void server_reap(fl_state *st)
+{
+    fl_conn *done = NULL;
+    pthread_mutex_lock(&st->lock);
+    for (fl_conn **pp = &st->conns; *pp;) {
+        fl_conn *c = *pp;
+        if (atomic_load(&c->finished)) {
+            *pp = c->next;
+            c->next = done;
+            done = c;
+            st->n_conns--;
+        } else {
+            pp = &c->next;
+        }
+    }
+    pthread_mutex_unlock(&st->lock);
+    while (done) {
+        fl_conn *c = done;
+        done = c->next;
+        conn_free_joined(c);
+    }
+}
+
+static void on_accept(dg_ctx *ctx, dg_io *io, int fd, int events, int status, void *user)
+{
+    fl_state *st = user;
+    server_reap(st);
+    for (;;) {
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof sa;
+        int c = accept4(fd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+        if (c < 0)
+            return; /* EAGAIN: the listener is non-blocking */
+        if (atomic_load(&st->stopping) || st->n_conns >= FL_MAX_CONNS) {
+            close(c);
+            continue;
+        }
+        fl_sock_timeouts(c, st->cfg.timeout_s);
+        fl_conn *conn = calloc(1, sizeof(*conn));
+        if (!conn) {
+            close(c);
+            continue;
+        }
+        conn->st = st;
+        conn->fd = c;
+        conn->ip = ntohl(sa.sin_addr.s_addr);
+        pthread_mutex_lock(&st->lock);
+        if (pthread_create(&conn->th, NULL, conn_main, conn) != 0) {
+            pthread_mutex_unlock(&st->lock);
+            close(c);
+            free(conn);
+            continue;
+        }
+        conn->next = st->conns;
+        st->conns = conn;
+        st->n_conns++;
+        pthread_mutex_unlock(&st->lock);
+    }
+}
+
+int server_start(fl_state *st)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(st->port)};
+    if (inet_pton(AF_INET, st->bind_addr, &sa.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0) {
+        st->api->log(st->ctx, DG_LOG_ERROR,
+                     "cannot listen on TCP %s:%u (%s): files can be received but not offered",
+                     st->bind_addr, (unsigned)st->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    st->listen_io = st->api->io_watch(st->ctx, fd, DG_IO_READ, on_accept, st, NULL);
+    if (!st->listen_io)
+        return -1;
+    st->listening = true;
+    return 0;
+}
+
+void server_stop(fl_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+    for (fl_conn *c = st->conns; c; c = c->next)
+        shutdown(c->fd, SHUT_RDWR);
+    fl_conn *all = st->conns;
+    st->conns = NULL;
+    st->n_conns = 0;
+    pthread_mutex_unlock(&st->lock);
+    while (all) {
+        fl_conn *c = all;
+        all = c->next;
+        conn_free_joined(c);
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * The TCP file service (§5.2, §5.3) on the IPMsg bind address and port:
+ * a non-blocking listening socket watched by the host (io_watch), one worker
+ * thread per accepted connection doing blocking I/O. A connection carries one
+ * request: GETFILEDATA (a regular file from an offset, sendfile(2)) or
+ * GETDIRFILES (a folder as a directory stream, symlinks not followed). Only
+ * a recipient of the offer, connecting from that recipient's address, gets
+ * anything; otherwise the connection is closed without an answer, like
+ * Windows does.
+ */
+#ifndef DG_FL_SERVER_H
+#define DG_FL_SERVER_H
+
+#include "state.h"
+
+/* Most connections served at once; more are closed at accept. */
+#define FL_MAX_CONNS 64
+
+/* Opens the listener; 0, or -1 (logged) when the port cannot be bound. */
+int server_start(fl_state *st);
+/* Joins finished connection threads (loop thread). */
+void server_reap(fl_state *st);
+/* At stop: shuts every connection down and joins the threads. */
+void server_stop(fl_state *st);
+
+#endif

@@ -1,0 +1,225 @@
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *SCHEMA =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS offers(id INTEGER PRIMARY KEY AUTOINCREMENT, sender TEXT NOT "
+    "NULL, nickname TEXT, address TEXT NOT NULL, packet_no INTEGER NOT NULL, text TEXT, attach "
+    "TEXT NOT NULL, state TEXT NOT NULL, dest TEXT, error TEXT, time INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS offers_pkt ON offers(sender, packet_no);"
+    "CREATE TABLE IF NOT EXISTS items(offer INTEGER NOT NULL, file_id INTEGER NOT NULL, part "
+    "TEXT, final TEXT, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(offer, file_id));";
+
+int store_open(fl_state *st)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/files.db", st->api->data_dir(st->ctx));
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK ||
+        sqlite3_exec(st->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
+        st->api->log(st->ctx, DG_LOG_ERROR, "cannot open %s: %s", path,
+                     st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return -1;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    return 0;
+}
+
+void store_close(fl_state *st)
+{
+    if (st->db)
+        sqlite3_close(st->db);
+    st->db = NULL;
+}
+
+static sqlite3_stmt *prep(fl_state *st, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        st->api->log(st->ctx, DG_LOG_ERROR, "sql: %s", sqlite3_errmsg(st->db));
+    return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? strdup((const char *)v) : NULL;
+}
+
+int64_t store_add_offer(fl_state *st, const char *from, const char *nickname, const char *address,
+                        uint32_t packet_no, const char *text, const char *attach)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO offers(sender, nickname, address, packet_no, text, "
+                               "attach, state, time) VALUES(?,?,?,?,?,?,'offered',?)");
+    if (!s)
+        return -1;
+    bind_text(s, 1, from);
+    bind_text(s, 2, nickname);
+    bind_text(s, 3, address);
+    sqlite3_bind_int64(s, 4, packet_no);
+    bind_text(s, 5, text);
+    bind_text(s, 6, attach);
+    sqlite3_bind_int64(s, 7, fl_now());
+    int64_t id = -1;
+    sqlite3_mutex_enter(sqlite3_db_mutex(st->db)); /* insert and last_insert_rowid together */
+    if (sqlite3_step(s) == SQLITE_DONE)
+        id = sqlite3_last_insert_rowid(st->db);
+    sqlite3_mutex_leave(sqlite3_db_mutex(st->db));
+    sqlite3_finalize(s);
+    return id;
+}
+
+bool store_has_offer(fl_state *st, const char *from, uint32_t packet_no)
+{
+    sqlite3_stmt *s = prep(st, "SELECT 1 FROM offers WHERE sender=? AND packet_no=?");
+    if (!s)
+        return false;
+    bind_text(s, 1, from);
+    sqlite3_bind_int64(s, 2, packet_no);
+    bool has = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return has;
+}
+
+int store_get_offer(fl_state *st, int64_t id, fl_offer *o)
+{
+    memset(o, 0, sizeof *o);
+    sqlite3_stmt *s = prep(st, "SELECT id, sender, nickname, address, packet_no, text, attach, "
+                               "state, dest, error, time FROM offers WHERE id=?");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = -1;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        o->id = sqlite3_column_int64(s, 0);
+        o->from = col_dup(s, 1);
+        o->nickname = col_dup(s, 2);
+        o->address = col_dup(s, 3);
+        o->packet_no = (uint32_t)sqlite3_column_int64(s, 4);
+        o->text = col_dup(s, 5);
+        o->attach = col_dup(s, 6);
+        o->state = col_dup(s, 7);
+        o->dest = col_dup(s, 8);
+        o->error = col_dup(s, 9);
+        o->time = sqlite3_column_int64(s, 10);
+        rc = o->from && o->address && o->attach && o->state ? 0 : -1;
+        if (rc)
+            store_offer_free(o);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+void store_offer_free(fl_offer *o)
+{
+    free(o->from);
+    free(o->nickname);
+    free(o->address);
+    free(o->text);
+    free(o->attach);
+    free(o->state);
+    free(o->dest);
+    free(o->error);
+    memset(o, 0, sizeof *o);
+}
+
+int store_set_state(fl_state *st, int64_t id, const char *state, const char *dest,
+                    const char *error)
+{
+    sqlite3_stmt *s =
+        prep(st, "UPDATE offers SET state=?, dest=COALESCE(?, dest), error=? WHERE id=?");
+    if (!s)
+        return -1;
+    bind_text(s, 1, state);
+    bind_text(s, 2, dest);
+    bind_text(s, 3, error);
+    sqlite3_bind_int64(s, 4, id);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+json_t *store_ids_in_state(fl_state *st, const char *state)
+{
+    json_t *ids = json_array();
+    sqlite3_stmt *s = prep(st, "SELECT id FROM offers WHERE state=? ORDER BY id");
+    if (!s)
+        return ids;
+    bind_text(s, 1, state);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_array_append_new(ids, json_integer(sqlite3_column_int64(s, 0)));
+    sqlite3_finalize(s);
+    return ids;
+}
+
+int store_item_get(fl_state *st, int64_t offer, uint32_t file_id, char **part, char **final,
+                   bool *done)
+{
+    *part = *final = NULL;
+    *done = false;
+    sqlite3_stmt *s = prep(st, "SELECT part, final, done FROM items WHERE offer=? AND file_id=?");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, offer);
+    sqlite3_bind_int64(s, 2, file_id);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *part = col_dup(s, 0);
+        *final = col_dup(s, 1);
+        *done = sqlite3_column_int(s, 2) != 0;
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int store_item_set(fl_state *st, int64_t offer, uint32_t file_id, const char *part,
+                   const char *final, bool done)
+{
+    sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO items(offer, file_id, part, final, done) "
+                               "VALUES(?,?,?,?,?)");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, offer);
+    sqlite3_bind_int64(s, 2, file_id);
+    bind_text(s, 3, part);
+    bind_text(s, 4, final);
+    sqlite3_bind_int(s, 5, done);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+json_t *store_list_json(fl_state *st)
+{
+    json_t *out = json_array();
+    sqlite3_stmt *s = prep(st, "SELECT id, sender, nickname, address, packet_no, text, attach, "
+                               "state, dest, error, time FROM offers ORDER BY id DESC LIMIT 1000");
+    if (!s)
+        return out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *o =
+            json_pack("{s:I, s:s, s:s?, s:s, s:I, s:s?, s:s, s:s, s:s?, s:s?, s:I}", "id",
+                      (json_int_t)sqlite3_column_int64(s, 0), "from", sqlite3_column_text(s, 1),
+                      "nickname", sqlite3_column_text(s, 2), "address", sqlite3_column_text(s, 3),
+                      "packet_no", (json_int_t)sqlite3_column_int64(s, 4), "text",
+                      sqlite3_column_text(s, 5), "attachments", sqlite3_column_text(s, 6), "state",
+                      sqlite3_column_text(s, 7), "dest", sqlite3_column_text(s, 8), "error",
+                      sqlite3_column_text(s, 9), "time", (json_int_t)sqlite3_column_int64(s, 10));
+        if (o)
+            json_array_append_new(out, o);
+    }
+    sqlite3_finalize(s);
+    return out;
+}
