@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recent.h"
 #include "schema.h"
 
 /* SQL of the cached statements, by hist_stmt_id. */
@@ -185,6 +186,7 @@ hist_db *hist_db_open(const char *path, bool readonly, char *err, size_t errlen)
         }
         /* Every committed row was indexed with its batch. */
         h->fts_indexed = h->committed_id = h->newest_id;
+        h->recent = hist_recent_new(); /* NULL only costs the shortcuts */
     }
     return h;
 fail:
@@ -205,6 +207,7 @@ void hist_db_close(hist_db *h)
     if (h->db && !h->readonly)
         sqlite3_exec(h->db, "PRAGMA optimize", NULL, NULL, NULL); /* keeps planner stats fresh */
     sqlite3_close_v2(h->db);
+    hist_recent_free(h->recent);
     free(h->path);
     free(h);
 }
@@ -237,6 +240,7 @@ int hist_db_flush(hist_db *h)
         /* SQLite rolled the batch back itself after an error (disk full, I/O). */
         h->rows_lost += rows;
         h->newest_id = h->fts_indexed = h->committed_id;
+        hist_recent_clear(h->recent);
         snprintf(h->last_error, sizeof h->last_error,
                  "%zu rows lost: the write transaction was rolled back after an error", rows);
         return -1;
@@ -248,6 +252,7 @@ int hist_db_flush(hist_db *h)
     sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
     h->rows_lost += rows;
     h->newest_id = h->fts_indexed = h->committed_id;
+    hist_recent_clear(h->recent);
     return -1;
 }
 

@@ -67,11 +67,12 @@ typedef struct hist_db {
     sqlite3_stmt *stmt[HS_COUNT];
     sqlite3_stmt *query[HQ_VARIANTS];
     int schema_version;
-    int64_t newest_id;    /* highest messages.id written (committed or in the open batch) */
-    int64_t fts_indexed;  /* highest messages.id in messages_fts (in the open batch too) */
-    int64_t committed_id; /* highest messages.id committed: both go back to it on rollback */
-    uint64_t rows_lost;   /* rows of batches SQLite rolled back after an error */
-    char last_error[256]; /* the reason of the last failure (a ROLLBACK clears SQLite's) */
+    int64_t newest_id;          /* highest messages.id written (committed or in the open batch) */
+    int64_t fts_indexed;        /* highest messages.id in messages_fts (in the open batch too) */
+    int64_t committed_id;       /* highest messages.id committed: both go back to it on rollback */
+    struct hist_recent *recent; /* writes skipped as redundant (recent.h); NULL read-only */
+    uint64_t rows_lost;         /* rows of batches SQLite rolled back after an error */
+    char last_error[256];       /* the reason of the last failure (a ROLLBACK clears SQLite's) */
 } hist_db;
 
 /*

@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include "recent.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +46,8 @@ static int link_peer(hist_db *h, const char *peer, int64_t row)
 static int upsert_peer(hist_db *h, const char *key, const char *nickname, const char *address,
                        int64_t time)
 {
+    if (hist_recent_peer_fresh(h->recent, key, nickname, address, time))
+        return 0;
     sqlite3_stmt *s = hist_db_stmt(h, HS_UPSERT_PEER);
     if (!s)
         return -1;
@@ -51,7 +55,10 @@ static int upsert_peer(hist_db *h, const char *key, const char *nickname, const 
     hist_bind_text(s, 2, nickname);
     hist_bind_text(s, 3, address);
     sqlite3_bind_int64(s, 4, time);
-    return step_done(h, s);
+    if (step_done(h, s) != 0)
+        return -1;
+    hist_recent_peer_written(h->recent, key, nickname, address, time);
+    return 0;
 }
 
 int hist_store_message(hist_db *h, const hist_msg *m, int64_t *id)
@@ -87,6 +94,8 @@ int hist_store_message(hist_db *h, const hist_msg *m, int64_t *id)
     int64_t row = sqlite3_last_insert_rowid(h->db);
     if (row > h->newest_id)
         h->newest_id = row; /* indexed for search when the batch commits */
+    if (m->out)
+        hist_recent_sent(h->recent, m->transport, m->msg_id, row);
     if (m->out) {
         for (size_t i = 0; i < m->n_to; i++) {
             sqlite3_stmt *r = hist_db_stmt(h, HS_INSERT_RECIPIENT);
@@ -135,7 +144,9 @@ int hist_store_recipient(hist_db *h, const hist_rcpt_update *u)
         return -1;
     if (hist_db_batch(h) != 0)
         return -1;
-    int64_t row = find_message(h, HS_FIND_SENT, u->transport, u->msg_id);
+    int64_t row = hist_recent_sent_row(h->recent, u->transport, u->msg_id);
+    if (!row)
+        row = find_message(h, HS_FIND_SENT, u->transport, u->msg_id);
     if (row <= 0)
         return row < 0 ? -1 : HIST_NO_MESSAGE;
     hist_stmt_id which = u->kind == HIST_DELIVERED ? HS_RCPT_DELIVERED
@@ -208,6 +219,7 @@ int hist_store_delete_before(hist_db *h, int64_t cutoff, int max_rows, int64_t *
     hist_db_done(s);
     *deleted = sqlite3_changes(h->db);
     int more = *deleted >= max_rows;
+    hist_recent_clear(h->recent); /* rows and peers it remembers may be gone */
     if (!more) {
         s = hist_db_stmt(h, HS_DELETE_OLD_PEERS);
         if (!s)
@@ -225,6 +237,7 @@ int hist_store_delete_before(hist_db *h, int64_t cutoff, int max_rows, int64_t *
     return more;
 fail:
     *deleted = 0;
+    hist_recent_clear(h->recent);
     if (!sqlite3_get_autocommit(h->db))
         hist_db_exec(h, "ROLLBACK");
     return -1;

@@ -27,6 +27,7 @@
 #include "export.h"
 #include "format.h"
 #include "query.h"
+#include "recent.h"
 #include "schema.h"
 #include "store.h"
 
@@ -605,6 +606,50 @@ static void test_index_per_commit(void **state)
         0);
 }
 
+/*
+ * The writer's shortcuts (recent.h): a delivery finds its message without a
+ * lookup, yet never a row of a rolled-back batch; a peer written moments ago
+ * with the same names is not rewritten, a new nickname is.
+ */
+static void test_recent_shortcuts(void **state)
+{
+    fixture *f = *state;
+    const char *bob[] = {"bob@pc2"};
+    int64_t row = sent(f->h, 700, bob, 1, "to bob", T0, false);
+    assert_int_equal(hist_recent_sent_row(f->h->recent, "chat", 700), row);
+    assert_int_equal(update(f->h, HIST_DELIVERED, 700, "bob@pc2", "Bob"), HIST_CHANGED);
+    assert_int_equal(hist_db_flush(f->h), 0);
+    assert_int_equal(
+        scalar(f->h,
+               "SELECT count(*) FROM recipients WHERE message = (SELECT max(id) FROM messages)"
+               " AND state = 'delivered'"),
+        1);
+
+    /* Rolled back: forgotten with the batch. */
+    sent(f->h, 701, bob, 1, "lost", T0, false);
+    assert_int_equal(hist_db_exec(f->h, "ROLLBACK"), 0);
+    assert_int_equal(hist_db_flush(f->h), -1);
+    assert_int_equal(hist_recent_sent_row(f->h->recent, "chat", 701), 0);
+    assert_int_equal(update(f->h, HIST_DELIVERED, 701, "bob@pc2", "Bob"), HIST_NO_MESSAGE);
+
+    /* Peers: same names within the refresh time are skipped, a new nickname is written. */
+    received(f->h, 1, "carol@pc3", "Carol", "hi", T0, false);
+    assert_int_equal(hist_db_flush(f->h), 0);
+    assert_true(hist_recent_peer_fresh(f->h->recent, "CAROL@pc3", "Carol", "127.0.0.3:2425",
+                                       T0 + HIST_PEER_REFRESH_S));
+    assert_false(hist_recent_peer_fresh(f->h->recent, "carol@pc3", "Carol", "127.0.0.3:2425",
+                                        T0 + HIST_PEER_REFRESH_S + 1));
+    received(f->h, 2, "carol@pc3", "Caroline", "renamed", T0 + 1, false);
+    assert_int_equal(hist_db_flush(f->h), 0);
+    assert_int_equal(scalar(f->h, "SELECT count(*) FROM peers WHERE nickname = 'Caroline'"), 1);
+    received(f->h, 3, "carol@pc3", "Caroline", "later", T0 + 2 * HIST_PEER_REFRESH_S, false);
+    assert_int_equal(hist_db_flush(f->h), 0);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT last_time = %lld FROM peers WHERE key = 'carol@pc3'",
+             (long long)(T0 + 2 * HIST_PEER_REFRESH_S));
+    assert_int_equal(scalar(f->h, sql), 1);
+}
+
 /* ---- export ---- */
 
 static void test_escape_and_text_line(void **state)
@@ -982,6 +1027,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_injected_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_visible_after_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_per_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_shortcuts, setup, teardown),
         cmocka_unit_test(test_escape_and_text_line),
         cmocka_unit_test_setup_teardown(test_export_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_result, setup, teardown),
