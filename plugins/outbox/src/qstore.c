@@ -1,5 +1,7 @@
 #include "qstore.h"
 
+#include "sqlite_db.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,37 +47,11 @@ int qstore_open(const char *path, qstore **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        qstore_close(s);
-        return -1;
-    }
-    sqlite3_busy_timeout(s->db, 2000);
-    sqlite3_stmt *st = NULL;
     /* FULL: the queue is small and rarely written; a queued message must survive a power cut. */
-    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") ||
-        sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-        sqlite3_finalize(st);
-        qstore_close(s);
-        return -1;
-    }
-    int version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version > SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s has schema version %d; this dengon knows %d (newer data)", path,
-                 version, SCHEMA_VERSION);
-        qstore_close(s);
-        return -1;
-    }
-    if (exec(s, "BEGIN") || exec(s, schema) || exec(s, "PRAGMA user_version=1") ||
-        exec(s, "COMMIT")) {
-        snprintf(err, errlen, "%s: cannot create the schema: %s", path, sqlite3_errmsg(s->db));
-        exec(s, "ROLLBACK");
-        qstore_close(s);
+    s->db = dg_sqlite_open(path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", 2000,
+                           SCHEMA_VERSION, schema, err, errlen);
+    if (!s->db) {
+        free(s);
         return -1;
     }
     *out = s;

@@ -151,6 +151,9 @@ class TestDirectory(UsersTestCase):
         # ...and on the receiver's side (chat.message.received).
         b.result("users.priority", {"user": "carol@test", "level": "low"})
         self.assertEqual(self.user(b, "carol@test")["priority"], "low")
+        # Carol's daemon must know Bob before she can name him (presence may still be on its way).
+        wait_until(lambda: any(p["key"] == "bob@test" for p in c.result("ipmsg.peers")),
+                   what="bob known at carol")
         c.result("chat.send", {"to": "bob@test", "text": "hi bob", "wait": True})
         wait_until(lambda: self.user(b, "carol@test")["priority"] == "medium",
                    what="carol promoted at bob (received)")
