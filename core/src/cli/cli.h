@@ -101,5 +101,6 @@ extern const cli_command cli_commands_rooms[];
 extern const cli_command cli_commands_queue[];
 extern const cli_command cli_commands_watch[];
 extern const cli_command cli_commands_files[];
+extern const cli_command cli_commands_keys[];
 
 #endif

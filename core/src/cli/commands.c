@@ -210,6 +210,7 @@ static const cli_command *const groups[] = {
     cli_commands_queue,
     cli_commands_watch,
     cli_commands_files,
+    cli_commands_keys,
     NULL,
 };
 

@@ -103,5 +103,20 @@ void cli_print_files_id(const cli_command *cmd, int argc, char **argv, unsigned 
                         const json_t *result);
 void cli_print_files(const cli_command *cmd, int argc, char **argv, unsigned flags,
                      const json_t *result);
+/* accept --wait: a progress bar redrawn in place on a terminal, else a plain
+ * line at most once a second; then the final state. */
+typedef struct cli_progress_state {
+    int tty;
+    int drawn;          /* a bar is on the current line */
+    long long last_sec; /* monotonic second of the last plain line */
+} cli_progress_state;
+void cli_print_files_progress(cli_progress_state *ps, const json_t *progress);
+void cli_print_files_end(cli_progress_state *ps, const json_t *end);
+
+/* The key commands (print_keys.c). */
+void cli_print_keys(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                    const json_t *result);
+void cli_print_keys_accept(const cli_command *cmd, int argc, char **argv, unsigned flags,
+                           const json_t *result);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *field(const json_t *o, const char *key)
 {
@@ -25,8 +26,89 @@ void cli_print_files_sent(const cli_command *cmd, int argc, char **argv, unsigne
 void cli_print_files_id(const cli_command *cmd, int argc, char **argv, unsigned flags,
                         const json_t *result)
 {
-    printf("%s %lld\n", strcmp(cmd->name, "accept") == 0 ? "downloading offer" : "rejected offer",
+    const json_t *share = json_object_get(result, "share");
+    if (share) {
+        printf("withdrew offer %lld (%lld transfer(s) stopped)\n",
+               (long long)json_integer_value(share),
+               (long long)json_integer_value(json_object_get(result, "stopped")));
+        return;
+    }
+    printf("%s %lld\n",
+           strcmp(cmd->name, "accept") == 0   ? "downloading offer"
+           : strcmp(cmd->name, "cancel") == 0 ? "cancelled the download of offer"
+                                              : "rejected offer",
            (long long)json_integer_value(json_object_get(result, "id")));
+}
+
+/* "1.5 GiB", "12.0 MiB", "512 B". */
+static void size_text(double v, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static long long mono_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec;
+}
+
+void cli_print_files_progress(cli_progress_state *ps, const json_t *p)
+{
+    long long bytes = json_integer_value(json_object_get(p, "bytes"));
+    long long total = json_integer_value(json_object_get(p, "total"));
+    long long rate = json_integer_value(json_object_get(p, "rate"));
+    if (!ps->tty) {
+        long long now = mono_sec();
+        if (ps->drawn && now == ps->last_sec)
+            return;
+        ps->last_sec = now;
+    }
+    char b[32], t[32], r[32], eta[32] = "";
+    size_text((double)bytes, b, sizeof b);
+    size_text((double)total, t, sizeof t);
+    size_text((double)rate, r, sizeof r);
+    /* Folders announce no size (total counts regular files only): no bar, no ETA. */
+    int known = total > 0 && bytes <= total;
+    if (known && rate > 0) {
+        long long s = (total - bytes) / rate;
+        snprintf(eta, sizeof eta, "ETA %lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    }
+    if (ps->tty) {
+        char bar[31];
+        int fill = known ? (int)(bytes * 30 / total) : 0;
+        for (int i = 0; i < 30; i++)
+            bar[i] = known ? (i < fill ? '#' : '-') : ' ';
+        bar[30] = '\0';
+        printf("\r[%s] %3lld%%  %s / %s  %s/s  %s\033[K", bar, known ? bytes * 100 / total : 0, b,
+               known ? t : "?", r, eta);
+    } else {
+        printf("%lld%%  %lld/%lld bytes  %s/s  %s\n", known ? bytes * 100 / total : 0, bytes, total,
+               r, eta);
+    }
+    ps->drawn = 1;
+    fflush(stdout);
+}
+
+void cli_print_files_end(cli_progress_state *ps, const json_t *end)
+{
+    if (ps->tty && ps->drawn)
+        printf("\n");
+    const char *state = json_string_value(json_object_get(end, "state"));
+    char b[32];
+    size_text((double)json_integer_value(json_object_get(end, "bytes")), b, sizeof b);
+    if (state && !strcmp(state, "done"))
+        printf("offer %lld done: %s\n", (long long)json_integer_value(json_object_get(end, "id")),
+               b);
+    else
+        printf("offer %lld %s\n", (long long)json_integer_value(json_object_get(end, "id")),
+               state ? state : "?");
 }
 
 /* The names in an attach list "<id>:<name>:...:\a" (first 3, then "..."). */

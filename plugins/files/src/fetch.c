@@ -36,8 +36,8 @@ static void progress(fl_job *j, bool force)
     uint64_t el = now > j->start_ms ? now - j->start_ms : 1;
     j->st->api->publish(j->st->ctx, "files.progress",
                         json_pack("{s:I, s:I, s:I, s:I}", "id", (json_int_t)j->offer, "bytes",
-                                  (json_int_t)j->bytes, "total", (json_int_t)j->total, "rate",
-                                  (json_int_t)(j->session * 1000u / el)));
+                                  (json_int_t)atomic_load(&j->bytes), "total", (json_int_t)j->total,
+                                  "rate", (json_int_t)(j->session * 1000u / el)));
 }
 
 /* Records the first failure reason (a literal format with a name and an errno). */
@@ -60,7 +60,7 @@ static int put(fl_job *j, int fd, const char *name, const void *p, size_t n)
                         name, errno);
         c += w;
         n -= (size_t)w;
-        j->bytes += (uint64_t)w;
+        atomic_fetch_add(&j->bytes, (uint64_t)w);
         j->session += (uint64_t)w;
     }
     progress(j, false);
@@ -127,6 +127,7 @@ static int fetch_file(fl_job *j, const dg_attach_entry *e, const char *part, con
     }
     uint64_t have = (uint64_t)sb.st_size;
     int rc = 0;
+    atomic_fetch_add(&j->bytes, have < e->size ? have : e->size);
     if (have > e->size) {
         rc = fail(j, "%s: the partial file is larger than the offer (%s)", part, EINVAL);
     } else if (have < e->size) {
@@ -168,15 +169,62 @@ void fetch_part_name(const char *name, char *out)
 }
 
 typedef struct dirctx {
+    const dg_attach_entry *entry;
     int fds[MAX_DEPTH + 2];
+    /* mtime of each open directory from its DIR record: iptux's RETPARENT
+     * carries the times of the last entry it sent, not of the directory
+     * (SendFileData.cpp), so the DIR record's time wins when it has one. */
+    uint64_t dir_mtime[MAX_DEPTH + 2];
+    bool dir_has_mtime[MAX_DEPTH + 2];
     int depth;      /* open directories in fds */
     int skip_depth; /* > 0: inside a refused directory */
     int file;       /* file being written, or -1 */
     char part[DG_SAFENAME_MAX + 1], final[DG_SAFENAME_MAX + 1];
     uint64_t mtime;
     bool has_mtime;
+    /* Resuming into the folder of an earlier attempt: GETDIRFILES has no
+     * offset, the whole stream comes again; what is already on disk is
+     * recognised and its bytes are read past instead of written again. */
+    bool resume;
+    uint64_t discard; /* bytes of the current file already in its .part */
     char top[DG_SAFENAME_MAX + 1];
 } dirctx;
+
+/* A directory of the earlier attempt (resume), never through a symlink; -1 when none. */
+static int open_existing_dir(int parent, const char *name)
+{
+    return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Resume: a file of the earlier attempt. Complete (final name, same size and
+ * mtime): its content is read past (returns 1). Partial ("<name>.part" not
+ * larger than announced): opened for appending, the bytes it has are read
+ * past (returns 0 with c->file set). Otherwise -1: a new file is made.
+ */
+static int resume_file(dirctx *c, const dg_ds_event *ev, const char *safe)
+{
+    int dir = c->fds[c->depth];
+    struct stat sb;
+    if (fstatat(dir, safe, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+        (uint64_t)sb.st_size == ev->hdr->size &&
+        (!ev->has_mtime || (uint64_t)sb.st_mtime == ev->mtime)) {
+        c->file = -1;
+        return 1;
+    }
+    char part[DG_SAFENAME_MAX + 1];
+    fetch_part_name(safe, part);
+    if (fstatat(dir, part, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode) ||
+        (uint64_t)sb.st_size > ev->hdr->size)
+        return -1;
+    int fd = openat(dir, part, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    c->file = fd;
+    c->discard = (uint64_t)sb.st_size;
+    snprintf(c->part, sizeof c->part, "%s", part);
+    return 0;
+}
 
 static int on_event(fl_job *j, dirctx *c, const dg_ds_event *ev)
 {
@@ -191,15 +239,28 @@ static int on_event(fl_job *j, dirctx *c, const dg_ds_event *ev)
         }
         char used[DG_SAFENAME_MAX + 1];
         int parent = c->fds[c->depth];
-        int rc = dg_unique_mkdir(parent, safe, 0755, used);
-        if (rc < 0)
-            return fail(j, "%s: cannot create the folder (%s)", safe, -rc);
-        int fd = openat(parent, used, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            return fail(j, "%s: cannot open the folder (%s)", used, errno);
-        if (c->depth == 0)
-            snprintf(c->top, sizeof c->top, "%s", used);
+        /* Resuming: the top folder is the one recorded, whatever the stream calls it. */
+        int fd = !c->resume      ? -1
+                 : c->depth == 0 ? open_existing_dir(parent, c->top)
+                                 : open_existing_dir(parent, safe);
+        if (fd < 0 && c->depth == 0)
+            c->resume = false; /* the earlier folder is gone: start afresh */
+        if (fd < 0) {
+            int rc = dg_unique_mkdir(parent, safe, 0755, used);
+            if (rc < 0)
+                return fail(j, "%s: cannot create the folder (%s)", safe, -rc);
+            fd = openat(parent, used, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0)
+                return fail(j, "%s: cannot open the folder (%s)", used, errno);
+            if (c->depth == 0) {
+                /* Recorded at once: a cut download resumes into this folder. */
+                snprintf(c->top, sizeof c->top, "%s", used);
+                store_item_set(j->st, j->offer, c->entry->file_id, NULL, c->top, false);
+            }
+        }
         c->fds[++c->depth] = fd;
+        c->dir_has_mtime[c->depth] = ev->has_mtime;
+        c->dir_mtime[c->depth] = ev->mtime;
         return 0;
     }
     case DG_DS_LEAVE_DIR:
@@ -207,8 +268,9 @@ static int on_event(fl_job *j, dirctx *c, const dg_ds_event *ev)
             c->skip_depth--;
             return 0;
         }
-        if (ev->has_mtime) {
-            struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)ev->mtime}};
+        if (c->dir_has_mtime[c->depth] || ev->has_mtime) {
+            uint64_t t = c->dir_has_mtime[c->depth] ? c->dir_mtime[c->depth] : ev->mtime;
+            struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)t}};
             futimens(c->fds[c->depth], ts);
         }
         close(c->fds[c->depth--]);
@@ -220,22 +282,31 @@ static int on_event(fl_job *j, dirctx *c, const dg_ds_event *ev)
             j->skipped += !c->skip_depth;
             return 0; /* symlinks, devices, refused names: content discarded */
         }
-        char part[DG_SAFENAME_MAX + 1];
-        fetch_part_name(safe, part);
-        int rc = dg_unique_create(c->fds[c->depth], part, 0, 0644, c->part, &c->file);
-        if (rc < 0)
-            return fail(j, "%s: cannot create (%s)", safe, -rc);
+        c->discard = 0;
+        int have = c->resume ? resume_file(c, ev, safe) : -1;
+        if (have == 1)
+            return 0; /* complete from the earlier attempt */
+        if (have < 0) {
+            char part[DG_SAFENAME_MAX + 1];
+            fetch_part_name(safe, part);
+            int rc = dg_unique_create(c->fds[c->depth], part, 0, 0644, c->part, &c->file);
+            if (rc < 0)
+                return fail(j, "%s: cannot create (%s)", safe, -rc);
+        }
         snprintf(c->final, sizeof c->final, "%s", safe);
         c->has_mtime = ev->has_mtime;
         c->mtime = ev->mtime;
         return 0;
     }
-    case DG_DS_FILE_DATA:
-        if (c->file < 0) {
-            j->bytes += ev->len;
-            return 0;
-        }
-        return put(j, c->file, c->part, ev->data, ev->len);
+    case DG_DS_FILE_DATA: {
+        /* Content of a skipped or complete file, and what a .part already has. */
+        size_t past = c->file < 0 ? ev->len : c->discard < ev->len ? (size_t)c->discard : ev->len;
+        c->discard -= c->file < 0 ? 0 : past;
+        atomic_fetch_add(&j->bytes, (uint64_t)past);
+        return past == ev->len
+                   ? 0
+                   : put(j, c->file, c->part, (const char *)ev->data + past, ev->len - past);
+    }
     case DG_DS_FILE_END: {
         if (c->file < 0)
             return 0;
@@ -253,11 +324,14 @@ static int on_event(fl_job *j, dirctx *c, const dg_ds_event *ev)
     }
 }
 
-static int fetch_dir(fl_job *j, const dg_attach_entry *e)
+/* top: the folder of an earlier attempt (resume), or NULL. */
+static int fetch_dir(fl_job *j, const dg_attach_entry *e, const char *top)
 {
     dg_dirstream_limits lim = {.max_total = j->st->cfg.max_size};
     dg_dirstream *d = dg_dirstream_new(&lim);
-    dirctx c = {.file = -1};
+    dirctx c = {.entry = e, .file = -1, .resume = top != NULL};
+    if (top)
+        snprintf(c.top, sizeof c.top, "%s", top);
     c.fds[0] = j->dirfd;
     if (!d)
         return fail(j, "%s: out of memory (%s)", e->name, ENOMEM);
@@ -319,7 +393,7 @@ void *fetch_main(void *arg)
         if (!done && dg_attach_type(e) == IPMSG_FILE_REGULAR && part && final)
             rc = fetch_file(j, e, part, final);
         else if (!done && dg_attach_type(e) == IPMSG_FILE_DIR)
-            rc = fetch_dir(j, e);
+            rc = fetch_dir(j, e, final);
         else if (!done)
             j->skipped++;
         free(part);
@@ -329,5 +403,6 @@ void *fetch_main(void *arg)
         snprintf(j->reason, sizeof j->reason, "cancelled");
     progress(j, true);
     atomic_store(&j->finished, true);
+    fl_thread_finished(j->st);
     return NULL;
 }

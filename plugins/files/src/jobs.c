@@ -98,7 +98,11 @@ static int prepare_items(fl_state *st, fl_job *j, char *err, size_t errlen)
 {
     for (size_t i = 0; i < j->list.count; i++) {
         const dg_attach_entry *e = &j->list.entries[i];
-        j->total += dg_attach_type(e) == IPMSG_FILE_REGULAR ? e->size : 0;
+        /* Folders count with the size their sender announced: 0 from Windows,
+         * their content's bytes from iptux and dengon. */
+        j->total += dg_attach_type(e) == IPMSG_FILE_REGULAR || dg_attach_type(e) == IPMSG_FILE_DIR
+                        ? e->size
+                        : 0;
         char *part, *final;
         bool done;
         store_item_get(st, j->offer, e->file_id, &part, &final, &done);
@@ -274,13 +278,14 @@ static void job_end(fl_state *st, fl_job *j)
         store_set_state(st, j->offer, "done", NULL, NULL);
         st->api->publish_ordered(st->ctx, "files.done",
                                  json_pack("{s:I, s:I, s:I}", "id", (json_int_t)j->offer, "bytes",
-                                           (json_int_t)j->bytes, "skipped",
+                                           (json_int_t)atomic_load(&j->bytes), "skipped",
                                            (json_int_t)j->skipped));
     } else {
         store_set_state(st, j->offer, cancelled ? "cancelled" : "failed", NULL, j->reason);
         st->api->publish_ordered(st->ctx, cancelled ? "files.cancelled" : "files.failed",
                                  json_pack("{s:I, s:I, s:s}", "id", (json_int_t)j->offer, "bytes",
-                                           (json_int_t)j->bytes, "reason", j->reason));
+                                           (json_int_t)atomic_load(&j->bytes), "reason",
+                                           j->reason));
     }
     job_free(j);
 }
@@ -320,6 +325,7 @@ json_t *jobs_json(fl_state *st)
     json_t *a = json_array();
     for (fl_job *j = st->jobs; j; j = j->next)
         json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "id", (json_int_t)j->offer, "bytes",
-                                           (json_int_t)j->bytes, "total", (json_int_t)j->total));
+                                           (json_int_t)atomic_load(&j->bytes), "total",
+                                           (json_int_t)j->total));
     return a;
 }

@@ -28,7 +28,11 @@ typedef struct fl_job {
     uint16_t port;
     int dirfd;
     dg_attach_list list;
-    uint64_t total, bytes, session, start_ms, last_ms;
+    uint64_t total; /* set before the worker starts, read-only after */
+    /* Bytes of this offer on disk (resumed ones included): written by the
+     * worker, read by files.list on the loop thread. */
+    _Atomic uint64_t bytes;
+    uint64_t session, start_ms, last_ms; /* worker only */
     unsigned skipped;
     atomic_int sock;
     atomic_bool cancel, finished;

@@ -24,8 +24,6 @@
 #include "state.h"
 #include "store.h"
 
-#define TICK_MS 250u
-
 int64_t fl_now(void)
 {
     return (int64_t)time(NULL);
@@ -110,12 +108,27 @@ static void on_config(dg_ctx *ctx, const char *topic, const json_t *payload, voi
         settings_load(user);
 }
 
-static void on_tick(dg_ctx *ctx, dg_timer *timer, void *user)
+static void reap_finished(void *user)
 {
     fl_state *st = user;
     jobs_reap(st);
     server_reap(st);
 }
+
+/*
+ * A download or serving thread is done (any thread): it is joined and its
+ * end recorded on the loop. No timer polls for this, so an idle daemon
+ * never wakes up for file transfers.
+ */
+void fl_thread_finished(fl_state *st)
+{
+    if (st->api->post(st->ctx, reap_finished, st) != DG_OK)
+        st->api->log(st->ctx, DG_LOG_WARN,
+                     "cannot hand a finished transfer to the loop: it is joined at stop");
+}
+
+/* Offers expire after hours (files.share_expire_hours): checked hourly, not polled. */
+#define EXPIRE_CHECK_MS 3600000u
 
 static void on_housekeeping(dg_ctx *ctx, dg_timer *timer, void *user)
 {
@@ -212,10 +225,13 @@ static void rpc_cancel(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, voi
     static const char *const keys[] = {"share", NULL};
     if (!dg_params_check(st->api, call, params, keys))
         return;
-    if (!json_is_integer(share) || share_drop(st, (uint32_t)json_integer_value(share)) != 0)
+    uint32_t no = (uint32_t)json_integer_value(share);
+    /* Withdrawn first, so a receiver that reconnects at once is refused. */
+    if (!json_is_integer(share) || share_drop(st, no) != 0)
         st->api->rpc_fail(call, DG_RPC_FAILED, "no such share");
     else
-        st->api->rpc_reply(call, json_pack("{s:O}", "share", share));
+        st->api->rpc_reply(
+            call, json_pack("{s:O, s:i}", "share", share, "stopped", server_cancel_share(st, no)));
 }
 
 /* ---- start / stop ---- */
@@ -262,9 +278,13 @@ static int fl_start(dg_ctx *ctx, const dg_host_api *api, void **state)
     if (settings_load(st) != 0 || store_open(st) != 0)
         rc = DG_EINVAL;
     for (size_t i = 0; rc == DG_OK && i < sizeof topics / sizeof topics[0]; i++)
+        /* Progress is droppable but not coalesced: coalescing keeps one event
+         * of the topic per subscriber, so concurrent downloads would hide each
+         * other. Each download publishes at most 4 a second, so the queues stay
+         * short; a slow subscriber loses the oldest ones first. */
         rc = api->topic_declare(ctx, topics[i],
                                 strcmp(topics[i], "files.progress") ? DG_OVERFLOW_BLOCK
-                                                                    : DG_OVERFLOW_COALESCE);
+                                                                    : DG_OVERFLOW_DROP_OLDEST);
     static const struct {
         const char *m, *summary;
         dg_rpc_fn fn;
@@ -277,16 +297,17 @@ static int fl_start(dg_ctx *ctx, const dg_host_api *api, void **state)
     };
     for (size_t i = 0; rc == DG_OK && i < sizeof rpcs / sizeof rpcs[0]; i++)
         rc = api->rpc_register(ctx, rpcs[i].m, rpcs[i].summary, rpcs[i].fn, st, NULL);
-    if (rc == DG_OK && (!api->subscribe(ctx, "chat.message.received", 0, 0, on_message, st, NULL) ||
-                        !api->subscribe(ctx, "chat.files.released", 0, 0, on_released, st, NULL) ||
-                        !api->subscribe(ctx, "core.config.changed", 0, 0, on_config, st, NULL) ||
-                        !api->timer_add(ctx, TICK_MS, TICK_MS, on_tick, st, NULL) ||
-                        !api->timer_add(ctx, 60000, 60000, on_housekeeping, st, NULL)))
+    if (rc == DG_OK &&
+        (!api->subscribe(ctx, "chat.message.received", 0, 0, on_message, st, NULL) ||
+         !api->subscribe(ctx, "chat.files.released", 0, 0, on_released, st, NULL) ||
+         !api->subscribe(ctx, "core.config.changed", 0, 0, on_config, st, NULL) ||
+         !api->timer_add(ctx, EXPIRE_CHECK_MS, EXPIRE_CHECK_MS, on_housekeeping, st, NULL)))
         rc = DG_ERR;
     if (rc != DG_OK) {
         state_free(st);
         return rc;
     }
+    share_load(st); /* before listening: a receiver resuming at once finds its offer */
     if (st->t->endpoint(st->t->self, st->bind_addr, sizeof st->bind_addr, &st->port) == 0) {
         uint16_t unused;
         char a[80];

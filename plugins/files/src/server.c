@@ -22,15 +22,28 @@
 #define REQ_MAX 8192
 /* Deepest folder served: the receivers' decoders stop at 64 too. */
 #define SERVE_MAX_DEPTH 64
+/* sendfile(2) chunk: the stop flag is checked between chunks. */
+#define SEND_CHUNK (8u << 20)
 
 typedef struct fl_conn {
     struct fl_conn *next;
     fl_state *st;
     int fd;
     uint32_t ip;
+    uint32_t share_pkt; /* the offer asked for, set under st->lock before the claim */
+    uint32_t file_id;
+    bool has_pkt;
     pthread_t th;
     atomic_bool finished;
+    atomic_int stop; /* STOP_*: checked between chunks */
 } fl_conn;
+
+/* Why a transfer was stopped from outside its thread. */
+enum { STOP_NONE = 0, STOP_CANCELLED = 1, STOP_REPLACED = 2 };
+
+/* How long a request waits for an older transfer of the same file to the
+ * same recipient to stop (see replace_older). */
+#define REPLACE_WAIT_MS 5000
 
 /* Reads until the request's NUL (or EOF / full buffer). Length or -1. */
 static ssize_t read_request(int fd, char *buf, size_t cap)
@@ -50,10 +63,13 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
 }
 
 /* Sends exactly len bytes of in from its current offset; 0 or -errno. */
-static int send_file_bytes(int out, int in, uint64_t len)
+static int send_file_bytes(fl_conn *c, int in, uint64_t len)
 {
+    int out = c->fd;
     while (len > 0) {
-        size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+        if (atomic_load(&c->stop))
+            return -ECANCELED;
+        size_t chunk = len > SEND_CHUNK ? SEND_CHUNK : (size_t)len;
         ssize_t n = sendfile(out, in, NULL, chunk);
         if (n < 0 && errno == EINTR)
             continue;
@@ -69,7 +85,11 @@ static int send_file_bytes(int out, int in, uint64_t len)
 static int put_header(int out, const char *name, uint64_t size, uint32_t attr, int64_t mtime)
 {
     dg_dirhdr h = {.name = name, .name_len = strlen(name), .size = size, .attr = attr};
+    /* "14=mtime:16=createtime" like Windows and iptux. Linux has no portable
+     * creation time, so the mtime goes in both: iptux reads the second field
+     * as the modification time it sets (and leaves it undefined without one). */
     dg_dirhdr_set_ext(&h, IPMSG_FILE_MTIME, (uint64_t)mtime);
+    dg_dirhdr_set_ext(&h, IPMSG_FILE_CREATETIME, (uint64_t)mtime);
     char buf[1024];
     size_t len;
     ipmsg_error err;
@@ -79,8 +99,9 @@ static int put_header(int out, const char *name, uint64_t size, uint32_t attr, i
 }
 
 /* One folder: DIR header, its entries, RETPARENT with its mtime (§5.3). dirfd is consumed. */
-static int serve_dir(int out, int dirfd, const char *name, int depth, uint64_t *sent)
+static int serve_dir(fl_conn *c, int dirfd, const char *name, int depth, uint64_t *sent)
 {
+    int out = c->fd;
     struct stat sb;
     if (depth > SERVE_MAX_DEPTH || fstat(dirfd, &sb) != 0) {
         close(dirfd);
@@ -102,7 +123,7 @@ static int serve_dir(int out, int dirfd, const char *name, int depth, uint64_t *
         if (S_ISDIR(es.st_mode)) {
             int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
-                rc = serve_dir(out, sub, e->d_name, depth + 1, sent);
+                rc = serve_dir(c, sub, e->d_name, depth + 1, sent);
         } else if (S_ISREG(es.st_mode)) {
             /* Symlinks, devices, sockets: skipped, never followed. */
             int f = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -113,7 +134,7 @@ static int serve_dir(int out, int dirfd, const char *name, int depth, uint64_t *
                 rc = put_header(out, e->d_name, (uint64_t)fs.st_size, IPMSG_FILE_REGULAR,
                                 (int64_t)fs.st_mtime);
                 if (rc == 0)
-                    rc = send_file_bytes(out, f, (uint64_t)fs.st_size);
+                    rc = send_file_bytes(c, f, (uint64_t)fs.st_size);
                 *sent += (uint64_t)fs.st_size;
             }
             close(f);
@@ -123,7 +144,7 @@ static int serve_dir(int out, int dirfd, const char *name, int depth, uint64_t *
     return rc ? rc : put_header(out, ".", 0, IPMSG_FILE_RETPARENT, (int64_t)sb.st_mtime);
 }
 
-static int serve_file(int out, const char *path, uint64_t offset, uint64_t *sent)
+static int serve_file(fl_conn *c, const char *path, uint64_t offset, uint64_t *sent)
 {
     int f = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
@@ -137,11 +158,32 @@ static int serve_file(int out, const char *path, uint64_t offset, uint64_t *sent
     else if (lseek(f, (off_t)offset, SEEK_SET) < 0)
         rc = -errno;
     else
-        rc = send_file_bytes(out, f, (uint64_t)sb.st_size - offset);
+        rc = send_file_bytes(c, f, (uint64_t)sb.st_size - offset);
     if (rc == 0)
         *sent = (uint64_t)sb.st_size - offset;
     close(f);
     return rc;
+}
+
+/*
+ * A recipient asks again for a file we are still sending it: its side of the
+ * older connection is gone (it cancelled, crashed or lost the link and
+ * resumes) while ours has not noticed yet. The older transfer is stopped like
+ * a cancel; returns how many were.
+ */
+static int replace_older(fl_conn *c)
+{
+    int n = 0;
+    pthread_mutex_lock(&c->st->lock);
+    for (fl_conn *o = c->st->conns; o; o = o->next)
+        if (o != c && o->has_pkt && o->ip == c->ip && o->share_pkt == c->share_pkt &&
+            o->file_id == c->file_id && !atomic_load(&o->finished)) {
+            atomic_store(&o->stop, STOP_REPLACED);
+            shutdown(o->fd, SHUT_RDWR);
+            n++;
+        }
+    pthread_mutex_unlock(&c->st->lock);
+    return n;
 }
 
 static void serve(fl_conn *c)
@@ -159,10 +201,30 @@ static void serve(fl_conn *c)
                      len <= 0 ? "nothing read" : ierr.reason);
         return;
     }
+    /* Marked before the claim: a files.cancel {share} either drops the offer
+     * first (the claim fails) or finds this connection to stop. */
+    pthread_mutex_lock(&st->lock);
+    c->share_pkt = req.req.share_pkt;
+    c->file_id = req.req.file_id;
+    c->has_pkt = true;
+    pthread_mutex_unlock(&st->lock);
     bool dir = req.pkt.mode == IPMSG_GETDIRFILES;
     char *path = NULL, *name = NULL, err[256];
-    if (share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, dir, &path, &name, err,
-                    sizeof err) != 0) {
+    int claimed = share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, dir, &path, &name, err,
+                              sizeof err);
+    uint64_t t0 = fl_mono_ms();
+    while (claimed == FL_CLAIM_BUSY && fl_mono_ms() - t0 < REPLACE_WAIT_MS) {
+        /* The older thread releases its claim once its send fails, then ends:
+         * one more try after it is gone. */
+        bool older = replace_older(c) > 0;
+        if (older)
+            usleep(20000);
+        claimed = share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, dir, &path, &name, err,
+                              sizeof err);
+        if (!older)
+            break;
+    }
+    if (claimed != 0) {
         st->api->log(st->ctx, DG_LOG_INFO, "file request from %s refused: %s", a, err);
         return;
     }
@@ -170,10 +232,13 @@ static void serve(fl_conn *c)
     int rc;
     if (dir) {
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        rc = fd < 0 ? -errno : serve_dir(c->fd, fd, name, 0, &sent);
+        rc = fd < 0 ? -errno : serve_dir(c, fd, name, 0, &sent);
     } else {
-        rc = serve_file(c->fd, path, req.req.offset, &sent);
+        rc = serve_file(c, path, req.req.offset, &sent);
     }
+    int stop = atomic_load(&c->stop);
+    if (stop)
+        rc = -ECANCELED; /* a send cut by shutdown() reports EPIPE otherwise */
     /* A clean end: wait for the receiver to close, so "sent" means "received". */
     if (rc == 0) {
         shutdown(c->fd, SHUT_WR);
@@ -182,13 +247,17 @@ static void serve(fl_conn *c)
             ;
     }
     share_release_claim(st, req.req.share_pkt, req.req.file_id, c->ip, rc == 0);
+    const char *why = rc == 0                  ? ""
+                      : stop == STOP_CANCELLED ? "cancelled by the sender (files.cancel)"
+                      : stop == STOP_REPLACED  ? "replaced by a new request of the recipient"
+                                               : strerror(-rc);
     st->api->log(st->ctx, DG_LOG_INFO, "%s %s to %s: %s (%llu bytes)", dir ? "folder" : "file",
-                 name, a, rc == 0 ? "sent" : strerror(-rc), (unsigned long long)sent);
-    st->api->publish_ordered(
-        st->ctx, rc == 0 ? "files.sent" : "files.send_failed",
-        json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)req.req.share_pkt, "file_id",
-                  (json_int_t)req.req.file_id, "name", name, "address", a, "bytes",
-                  (json_int_t)sent, "reason", rc == 0 ? "" : strerror(-rc)));
+                 name, a, rc == 0 ? "sent" : why, (unsigned long long)sent);
+    st->api->publish_ordered(st->ctx, rc == 0 ? "files.sent" : "files.send_failed",
+                             json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "id",
+                                       (json_int_t)req.req.share_pkt, "file_id",
+                                       (json_int_t)req.req.file_id, "name", name, "address", a,
+                                       "bytes", (json_int_t)sent, "reason", why));
     free(path);
     free(name);
 }
@@ -201,6 +270,7 @@ static void *conn_main(void *arg)
     shutdown(c->fd, SHUT_RDWR);
     pthread_mutex_unlock(&c->st->lock);
     atomic_store(&c->finished, true);
+    fl_thread_finished(c->st);
     return NULL;
 }
 
@@ -292,6 +362,20 @@ int server_start(fl_state *st)
         return -1;
     st->listening = true;
     return 0;
+}
+
+int server_cancel_share(fl_state *st, uint32_t packet_no)
+{
+    int n = 0;
+    pthread_mutex_lock(&st->lock);
+    for (fl_conn *c = st->conns; c; c = c->next)
+        if (c->has_pkt && c->share_pkt == packet_no && !atomic_load(&c->finished)) {
+            atomic_store(&c->stop, STOP_CANCELLED);
+            shutdown(c->fd, SHUT_RDWR); /* wakes a blocked sendfile at once */
+            n++;
+        }
+    pthread_mutex_unlock(&st->lock);
+    return n;
 }
 
 void server_stop(fl_state *st)

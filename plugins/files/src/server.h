@@ -20,6 +20,10 @@
 int server_start(fl_state *st);
 /* Joins finished connection threads (loop thread). */
 void server_reap(fl_state *st);
+/* files.cancel {share}: stops the running transfers of that offer (the
+ * serving threads see the flag between chunks; their sockets are shut down
+ * at once). Returns how many were running. */
+int server_cancel_share(fl_state *st, uint32_t packet_no);
 /* At stop: shuts every connection down and joins the threads. */
 void server_stop(fl_state *st);
 

@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "ipmsg_proto.h"
 #include "sockio.h"
+#include "store.h"
 
 /* Largest attach list we send: it must fit a datagram with the text (§1.1). */
 #define ATTACH_MAX 16384
@@ -30,6 +31,32 @@ static void share_free(fl_share *s)
     free(s->f);
     free(s->r);
     free(s);
+}
+
+/* What a restarted daemon needs to serve the share again (states are not
+ * kept: after a restart every file is fetchable again, so a cut transfer can
+ * resume from the receiver's offset). */
+static json_t *share_def(const fl_share *s)
+{
+    json_t *files = json_array(), *rs = json_array();
+    for (size_t i = 0; i < s->nf; i++)
+        json_array_append_new(
+            files, json_pack("{s:I, s:s, s:s, s:b, s:I, s:I}", "id", (json_int_t)s->f[i].id, "path",
+                             s->f[i].path, "name", s->f[i].name, "dir", s->f[i].dir, "size",
+                             (json_int_t)s->f[i].size, "mtime", (json_int_t)s->f[i].mtime));
+    for (size_t r = 0; r < s->nr; r++)
+        json_array_append_new(
+            rs, json_pack("{s:s, s:I}", "key", s->r[r].key, "ip", (json_int_t)s->r[r].ip));
+    return json_pack("{s:o, s:o}", "files", files, "recipients", rs);
+}
+
+/* Unlinks and frees a share, and forgets it in the store (st->lock held). */
+static void share_remove(fl_state *st, fl_share **link)
+{
+    fl_share *s = *link;
+    *link = s->next;
+    store_share_del(st, s->packet_no);
+    share_free(s);
 }
 
 /* Extension rule: listed in "exe, bat,.cmd" (case-insensitive, dots optional). */
@@ -144,7 +171,13 @@ static int add_path(const fl_state *st, const char *path, uint32_t id, fl_sfile 
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return -1;
         }
-        return walk_dir(st, fd, f->path, 0, total, err, errlen);
+        /* Announced as the folder's size (the bytes of its regular files), as
+         * iptux does: Windows writes 0, but iptux takes a folder of size 0 as
+         * received already and never fetches it. Receivers use it for progress. */
+        uint64_t before = *total;
+        int rc = walk_dir(st, fd, f->path, 0, total, err, errlen);
+        f->size = *total - before;
+        return rc;
     }
     snprintf(err, errlen, "%s: neither a regular file nor a folder", path);
     return -1;
@@ -258,6 +291,11 @@ json_t *share_send(fl_state *st, const json_t *to, const json_t *paths, const ch
         s->created = fl_now();
         s->next = st->shares;
         st->shares = s;
+        json_t *def = share_def(s);
+        if (!def || store_share_put(st, no, s->created, def) != 0)
+            st->api->log(st->ctx, DG_LOG_WARN,
+                         "offer %u not recorded: it is not served after a restart", no);
+        json_decref(def);
     }
     pthread_mutex_unlock(&st->lock);
     if (!no)
@@ -318,10 +356,11 @@ int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip,
     else if (s->f[file_id].dir != dir)
         snprintf(err, errlen, "file %u of offer %u is %s", file_id, packet_no,
                  dir ? "not a folder" : "a folder");
-    else if (s->r[r].state[file_id] != FL_FREE)
+    else if (s->r[r].state[file_id] != FL_FREE) {
         snprintf(err, errlen, "file %u of offer %u is %s", file_id, packet_no,
                  s->r[r].state[file_id] == FL_BUSY ? "being sent" : "already sent");
-    else if (!(*path = strdup(s->f[file_id].path)) || !(*name = strdup(s->f[file_id].name))) {
+        rc = s->r[r].state[file_id] == FL_BUSY ? FL_CLAIM_BUSY : -1;
+    } else if (!(*path = strdup(s->f[file_id].path)) || !(*name = strdup(s->f[file_id].name))) {
         free(*path);
         *path = NULL;
         snprintf(err, errlen, "out of memory");
@@ -341,10 +380,8 @@ void share_release_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uin
     for (size_t r = 0; s && r < s->nr; r++)
         if (s->r[r].ip == ip && file_id < s->nf && s->r[r].state[file_id] == FL_BUSY)
             s->r[r].state[file_id] = ok ? FL_DONE : FL_FREE;
-    if (s && all_done(s)) {
-        *link = s->next;
-        share_free(s);
-    }
+    if (s && all_done(s))
+        share_remove(st, link);
     pthread_mutex_unlock(&st->lock);
 }
 
@@ -362,10 +399,8 @@ void share_on_released(fl_state *st, uint32_t packet_no, const char *key, uint32
         for (size_t j = 0; j < s->nf; j++)
             left |= s->r[r].state[j] != FL_DONE;
     }
-    if (s && !left) {
-        *link = s->next;
-        share_free(s);
-    }
+    if (s && !left)
+        share_remove(st, link);
     pthread_mutex_unlock(&st->lock);
 }
 
@@ -374,10 +409,8 @@ int share_drop(fl_state *st, uint32_t packet_no)
     pthread_mutex_lock(&st->lock);
     fl_share **link;
     fl_share *s = find(st, packet_no, &link);
-    if (s) {
-        *link = s->next;
-        share_free(s);
-    }
+    if (s)
+        share_remove(st, link);
     pthread_mutex_unlock(&st->lock);
     return s ? 0 : -1;
 }
@@ -391,8 +424,7 @@ void share_expire(fl_state *st)
     for (fl_share **pp = &st->shares; *pp;) {
         fl_share *s = *pp;
         if (now - s->created > st->cfg.expire_s) {
-            *pp = s->next;
-            share_free(s);
+            share_remove(st, pp);
         } else {
             pp = &s->next;
         }
@@ -437,4 +469,71 @@ void share_free_all(fl_state *st)
         st->shares = s->next;
         share_free(s);
     }
+}
+
+/* One stored share back into the table; NULL when damaged. */
+static fl_share *share_from_def(const json_t *row)
+{
+    const json_t *def = json_object_get(row, "def");
+    const json_t *files = json_object_get(def, "files"), *rs = json_object_get(def, "recipients");
+    size_t nf = json_array_size(files), nr = json_array_size(rs);
+    fl_share *s = nf && nr ? calloc(1, sizeof(*s)) : NULL;
+    if (!s || !(s->f = calloc(nf, sizeof(*s->f))) || !(s->r = calloc(nr, sizeof(*s->r)))) {
+        if (s)
+            share_free(s);
+        return NULL;
+    }
+    s->packet_no = (uint32_t)json_integer_value(json_object_get(row, "packet_no"));
+    s->created = (int64_t)json_integer_value(json_object_get(row, "created"));
+    bool ok = true;
+    for (size_t i = 0; i < nf; i++) {
+        const json_t *f = json_array_get(files, i);
+        const char *path = json_string_value(json_object_get(f, "path"));
+        const char *name = json_string_value(json_object_get(f, "name"));
+        s->nf = i + 1;
+        s->f[i].id = (uint32_t)json_integer_value(json_object_get(f, "id"));
+        s->f[i].path = path ? strdup(path) : NULL;
+        s->f[i].name = name ? strdup(name) : NULL;
+        s->f[i].dir = json_is_true(json_object_get(f, "dir"));
+        s->f[i].size = (uint64_t)json_integer_value(json_object_get(f, "size"));
+        s->f[i].mtime = (int64_t)json_integer_value(json_object_get(f, "mtime"));
+        ok &= s->f[i].path && s->f[i].name && s->f[i].id == i;
+    }
+    for (size_t r = 0; ok && r < nr; r++) {
+        const json_t *v = json_array_get(rs, r);
+        const char *key = json_string_value(json_object_get(v, "key"));
+        s->nr = r + 1;
+        s->r[r].key = key ? strdup(key) : NULL;
+        s->r[r].ip = (uint32_t)json_integer_value(json_object_get(v, "ip"));
+        s->r[r].state = calloc(nf, 1);
+        ok &= s->r[r].key && s->r[r].state;
+    }
+    if (!ok) {
+        share_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void share_load(fl_state *st)
+{
+    json_t *rows = store_shares(st);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        fl_share *s = share_from_def(row);
+        uint32_t no = (uint32_t)json_integer_value(json_object_get(row, "packet_no"));
+        if (!s) {
+            st->api->log(st->ctx, DG_LOG_WARN, "stored offer %u is damaged: dropped", no);
+            store_share_del(st, no);
+            continue;
+        }
+        pthread_mutex_lock(&st->lock);
+        s->next = st->shares;
+        st->shares = s;
+        pthread_mutex_unlock(&st->lock);
+    }
+    json_decref(rows);
+    share_expire(st);
 }

@@ -48,8 +48,12 @@ typedef struct fl_share {
 json_t *share_send(fl_state *st, const json_t *to, const json_t *paths, const char *text, char *err,
                    size_t errlen);
 
-/* What a serving thread needs: copies the path, marks the file BUSY. 0 or -1
- * with a reason in err (not a recipient, wrong address, already fetched...). */
+/* share_claim: the file is being sent to that recipient by another connection. */
+#define FL_CLAIM_BUSY (-2)
+
+/* What a serving thread needs: copies the path, marks the file BUSY. 0, or
+ * FL_CLAIM_BUSY, or -1, with a reason in err (not a recipient, wrong address,
+ * already fetched...). */
 int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, bool dir,
                 char **path, char **name, char *err, size_t errlen);
 /* Ends a claim: DONE on success, FREE again on failure. Drops the share when
@@ -61,6 +65,9 @@ void share_release_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uin
 void share_on_released(fl_state *st, uint32_t packet_no, const char *key, uint32_t ip);
 /* files.cancel {share}: drops a share. 0 or -1 when unknown. */
 int share_drop(fl_state *st, uint32_t packet_no);
+/* At start: the offers we sent that are still recorded (files may be fetched
+ * again: a transfer cut by our own stop resumes from the receiver's offset). */
+void share_load(fl_state *st);
 /* Drops shares older than the configured expiry. */
 void share_expire(fl_state *st);
 json_t *share_list_json(fl_state *st);

@@ -57,6 +57,8 @@ typedef struct fl_state {
 } fl_state;
 
 int64_t fl_now(void);
+/* From a transfer thread that just set its finished flag: reaped soon on the loop. */
+void fl_thread_finished(fl_state *st);
 uint64_t fl_mono_ms(void);
 
 #endif

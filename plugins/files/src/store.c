@@ -11,7 +11,9 @@ static const char *SCHEMA =
     "TEXT NOT NULL, state TEXT NOT NULL, dest TEXT, error TEXT, time INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS offers_pkt ON offers(sender, packet_no);"
     "CREATE TABLE IF NOT EXISTS items(offer INTEGER NOT NULL, file_id INTEGER NOT NULL, part "
-    "TEXT, final TEXT, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(offer, file_id));";
+    "TEXT, final TEXT, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(offer, file_id));"
+    "CREATE TABLE IF NOT EXISTS shares(packet_no INTEGER PRIMARY KEY, created INTEGER NOT NULL, "
+    "def TEXT NOT NULL);";
 
 int store_open(fl_state *st)
 {
@@ -219,6 +221,53 @@ json_t *store_list_json(fl_state *st)
                       sqlite3_column_text(s, 9), "time", (json_int_t)sqlite3_column_int64(s, 10));
         if (o)
             json_array_append_new(out, o);
+    }
+    sqlite3_finalize(s);
+    return out;
+}
+
+int store_share_put(fl_state *st, uint32_t packet_no, int64_t created, const json_t *def)
+{
+    char *text = json_dumps(def, JSON_COMPACT);
+    sqlite3_stmt *s =
+        text ? prep(st, "INSERT OR REPLACE INTO shares(packet_no, created, def) VALUES(?,?,?)")
+             : NULL;
+    int rc = -1;
+    if (s) {
+        sqlite3_bind_int64(s, 1, packet_no);
+        sqlite3_bind_int64(s, 2, created);
+        bind_text(s, 3, text);
+        rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(s);
+    }
+    free(text);
+    return rc;
+}
+
+void store_share_del(fl_state *st, uint32_t packet_no)
+{
+    sqlite3_stmt *s = prep(st, "DELETE FROM shares WHERE packet_no=?");
+    if (!s)
+        return;
+    sqlite3_bind_int64(s, 1, packet_no);
+    sqlite3_step(s);
+    sqlite3_finalize(s);
+}
+
+json_t *store_shares(fl_state *st)
+{
+    json_t *out = json_array();
+    sqlite3_stmt *s = prep(st, "SELECT packet_no, created, def FROM shares ORDER BY packet_no");
+    if (!s)
+        return out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(s, 2);
+        json_t *def = text ? json_loads(text, 0, NULL) : NULL;
+        if (def)
+            json_array_append_new(out,
+                                  json_pack("{s:I, s:I, s:o}", "packet_no",
+                                            (json_int_t)sqlite3_column_int64(s, 0), "created",
+                                            (json_int_t)sqlite3_column_int64(s, 1), "def", def));
     }
     sqlite3_finalize(s);
     return out;

@@ -8,6 +8,8 @@
  *         text, attach list (UTF-8), state, dest folder, error, time
  * items:  (offer, file_id) -> part name ("<name>.part" in dest), final
  *         name, done
+ * shares: offers we sent (packet_no, created, definition as JSON: files and
+ *         recipients), so a restarted sender still serves them (resume)
  */
 #ifndef DG_FL_STORE_H
 #define DG_FL_STORE_H
@@ -45,6 +47,12 @@ int store_item_get(fl_state *st, int64_t offer, uint32_t file_id, char **part, c
                    bool *done);
 int store_item_set(fl_state *st, int64_t offer, uint32_t file_id, const char *part,
                    const char *final, bool done);
+/* Offers we sent: def is {"files":[...],"recipients":[...]} (share.c). */
+int store_share_put(fl_state *st, uint32_t packet_no, int64_t created, const json_t *def);
+void store_share_del(fl_state *st, uint32_t packet_no);
+/* [{"packet_no","created","def"}] */
+json_t *store_shares(fl_state *st);
+
 /* files.list "offers": newest first. */
 json_t *store_list_json(fl_state *st);
 

@@ -7,6 +7,7 @@ stopped by PID even when a test fails (DaemonTestCase).
 import hashlib
 import os
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -104,6 +105,23 @@ class FilesTestCase(DaemonTestCase):
 
     def downloads(self, d):
         return os.path.join(d.home, "data", "downloads")
+
+    def sparse(self, name, size):
+        """A sparse file with random first and last MiB (fast to serve)."""
+        path = self.src(name)
+        with open(path, "wb") as out:
+            out.write(os.urandom(1 << 20))
+            out.seek(size - (1 << 20))
+            out.write(os.urandom(1 << 20))
+        return path
+
+    def events(self, d, pattern):
+        return [e["payload"] for e in
+                d.result("core.events", {"pattern": pattern, "after": 0, "limit": 10000})["events"]]
+
+    def under_way(self, part, at_least=16 << 20):
+        wait_until(lambda: os.path.exists(part) and os.path.getsize(part) > at_least,
+                   timeout=30 * SLOW, interval=0.005, what="transfer under way")
 
 
 class TestTransfers(FilesTestCase):
@@ -226,13 +244,163 @@ class TestTransfers(FilesTestCase):
         self.assert_clean_exit(a)
 
 
+class TestResumeCancel(FilesTestCase):
+    def test_resume_after_sender_kill(self):
+        a, b = self.pair()
+        size = 2 * 1024 * 1024 * 1024
+        big = self.sparse("big.img", size)
+        sent = a.result("files.send", {"to": "bob", "paths": [big]})
+        offer = self.offer_at(b, sent["id"])
+        b.result("files.accept", {"id": offer["id"]})
+        part = os.path.join(self.downloads(b), "big.img.part")
+        self.under_way(part)
+        a.kill()  # SIGKILL of the sender mid-transfer
+        failed = self.wait_state(b, offer["id"], ("failed", "done"))
+        self.assertEqual(failed["state"], "failed", failed)
+        self.assertIn("connection lost", failed["error"])
+        got = os.path.getsize(part)
+        self.assertLess(got, size)
+        # The restarted sender still serves the offer (recorded in its store),
+        # and accepting again resumes from the .part size.
+        a2 = self.node("alice", "127.0.0.2", ["127.0.0.3"], daemon=a)
+        self.assertEqual([s["id"] for s in a2.result("files.list")["shares"]], [sent["id"]])
+        b.result("files.accept", {"id": offer["id"]})
+        done = self.wait_state(b, offer["id"], ("done", "failed"), timeout=120)
+        self.assertEqual(done["state"], "done", done)
+        final = os.path.join(self.downloads(b), "big.img")
+        self.assertEqual(sha(final), sha(big))
+        served = wait_until(lambda: self.events(a2, "files.sent"), what="files.sent")
+        self.assertEqual(served[-1]["bytes"], size - got)  # only the rest crossed the wire
+        self.assert_clean_exit(b)
+        self.assert_clean_exit(a2)
+
+    def test_cancel_from_either_side(self):
+        a, b = self.pair()
+        size = 2 * 1024 * 1024 * 1024
+        big = self.sparse("big.img", size)
+        # The receiver cancels: state "cancelled", the .part is kept, accept resumes.
+        sent = a.result("files.send", {"to": "bob", "paths": [big]})
+        offer = self.offer_at(b, sent["id"])
+        b.result("files.accept", {"id": offer["id"]})
+        part = os.path.join(self.downloads(b), "big.img.part")
+        self.under_way(part)
+        b.result("files.cancel", {"id": offer["id"]})
+        st = self.wait_state(b, offer["id"], ("cancelled", "done", "failed"))
+        self.assertEqual(st["state"], "cancelled", st)
+        self.assertLess(os.path.getsize(part), size)
+        self.assertIn("error", b.call("files.cancel", {"id": offer["id"]}))
+        b.result("files.accept", {"id": offer["id"]})
+        self.assertEqual(self.wait_state(b, offer["id"], ("done", "failed"),
+                                         timeout=120)["state"], "done")
+        self.assertEqual(sha(os.path.join(self.downloads(b), "big.img")), sha(big))
+
+        # The sender cancels its offer while the transfer runs: the connection
+        # is closed, the receiver's download fails with what arrived kept, and
+        # the offer can no longer be fetched.
+        sent = a.result("files.send", {"to": "bob", "paths": [big]})
+        offer = self.offer_at(b, sent["id"])
+        b.result("files.accept", {"id": offer["id"]})
+        part = os.path.join(self.downloads(b), "big.img.part")  # the first is renamed
+        self.under_way(part)
+        r = a.result("files.cancel", {"share": sent["id"]})
+        self.assertEqual(r, {"share": sent["id"], "stopped": 1})
+        st = self.wait_state(b, offer["id"], ("failed", "done"))
+        self.assertEqual(st["state"], "failed", st)
+        kept = os.path.getsize(part)
+        self.assertGreater(kept, 0)
+        self.assertLess(kept, size)
+        self.assertEqual(a.result("files.list")["shares"], [])
+        fails = wait_until(lambda: [e for e in self.events(a, "files.send_failed")
+                                    if e["id"] == sent["id"]], what="send_failed")
+        self.assertEqual([e["reason"] for e in fails], ["cancelled by the sender (files.cancel)"])
+        b.result("files.accept", {"id": offer["id"]})  # refused by the sender now
+        self.assertEqual(self.wait_state(b, offer["id"], ("failed", "done"))["state"], "failed")
+        self.assertEqual(os.path.getsize(part), kept)
+        self.assertIn("error", a.call("files.cancel", {"share": sent["id"]}))
+        self.assert_clean_exit(b)
+        self.assert_clean_exit(a)
+
+    def test_folder_resumes_into_same_folder(self):
+        a, b = self.pair()
+        root = self.src("album")
+        os.makedirs(os.path.join(root, "sub"))
+        for name in ("a.txt", os.path.join("sub", "c.txt")):
+            with open(os.path.join(root, name), "wb") as out:
+                out.write(os.urandom(200000))
+        size = 1536 * 1024 * 1024
+        with open(os.path.join(root, "sub", "big.img"), "wb") as out:
+            out.write(os.urandom(1 << 20))
+            out.seek(size - (1 << 20))
+            out.write(os.urandom(1 << 20))
+        for dirpath, dirs, files in os.walk(root, topdown=False):
+            for n in files:
+                os.utime(os.path.join(dirpath, n), (1500000000, 1500000000))
+            os.utime(dirpath, (1400000000, 1400000000))
+        sent = a.result("files.send", {"to": "bob", "paths": [root]})
+        offer = self.offer_at(b, sent["id"])
+        b.result("files.accept", {"id": offer["id"]})
+        part = os.path.join(self.downloads(b), "album", "sub", "big.img.part")
+        self.under_way(part)
+        b.kill()  # SIGKILL of the receiver mid-folder
+        got = os.path.getsize(part)
+        b2 = self.node("bob", "127.0.0.3", ["127.0.0.2"], daemon=b)
+        done = self.wait_state(b2, offer["id"], ("done", "failed"), timeout=120)
+        self.assertEqual(done["state"], "done", done)
+        dl = self.downloads(b2)
+        # Into the same folder: no "album (1)", no .part left, identical with mtimes.
+        self.assertEqual(os.listdir(dl), ["album"])
+        self.assertEqual(tree(os.path.join(dl, "album")), tree(root))
+        self.assertGreater(got, 0)
+        self.assert_clean_exit(b2)
+        self.assert_clean_exit(a)
+
+    def test_disk_full(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a small tmpfs needs root: disk-full test not run")
+        a, b = self.pair()
+        src = self.src("big.bin")
+        with open(src, "wb") as out:
+            out.write(os.urandom(20 * 1024 * 1024))
+        small = os.path.join(self.tmp, "small-disk")
+        os.makedirs(small)
+        mounted = False
+        try:
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                self.skipTest("cannot mount a tmpfs here (%s): disk-full test not run"
+                              % r.stderr.strip())
+            mounted = True
+            sent = a.result("files.send", {"to": "bob", "paths": [src]})
+            offer = self.offer_at(b, sent["id"])
+            b.result("files.accept", {"id": offer["id"], "to": small})
+            st = self.wait_state(b, offer["id"], ("failed", "done"))
+            self.assertEqual(st["state"], "failed", st)
+            self.assertIn("disk full", st["error"])
+            ev = [e for e in self.events(b, "files.failed") if e["id"] == offer["id"]]
+            self.assertIn("disk full", ev[-1]["reason"])
+            part = os.path.join(small, "big.bin.part")
+            self.assertGreater(os.path.getsize(part), 4 * 1024 * 1024)  # what arrived is kept
+            with open(src, "rb") as f:
+                head = f.read(os.path.getsize(part))
+            with open(part, "rb") as f:
+                self.assertEqual(f.read(), head)
+            self.assertFalse(os.path.exists(os.path.join(small, "big.bin")))
+            self.assert_clean_exit(b)
+            self.assert_clean_exit(a)
+        finally:
+            if mounted:
+                subprocess.run(["umount", "-l", small], check=False)
+            os.rmdir(small)
+
+
 class TestCli(FilesTestCase):
     def test_cli(self):
         a, b = self.pair()
         f = self.src("note.txt")
         with open(f, "w") as out:
             out.write("hello")
-        for cmd in ("send-file", "files", "accept", "reject"):
+        for cmd in ("send-file", "files", "accept", "reject", "cancel"):
             r = a.cli(cmd, "--help")
             self.assertEqual(r.rc, 0, r)
             self.assertIn("Calls ", r.out)
@@ -265,6 +433,33 @@ class TestCli(FilesTestCase):
         self.assertNotEqual(r.rc, 0)
         files = b.cli("files", json_out=True).json()
         self.assertEqual({o["state"] for o in files["offers"]}, {"done", "rejected"})
+
+        # accept --wait: plain progress lines (not a terminal), then the end.
+        big = self.src("wait.bin")
+        with open(big, "wb") as out:
+            out.write(os.urandom(64 * 1024 * 1024))
+        pkt = a.cli("send-file", "bob", big, json_out=True).json()["id"]
+        offer = self.offer_at(b, pkt)
+        r = b.cli("accept", str(offer["id"]), "--wait", timeout=120 * SLOW)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("offer %d done" % offer["id"], r.out)
+        self.assertEqual(sha(os.path.join(self.downloads(b), "wait.bin")), sha(big))
+        # --json: only the final state.
+        pkt = a.cli("send-file", "bob", f, json_out=True).json()["id"]
+        offer = self.offer_at(b, pkt)
+        r = b.cli("accept", str(offer["id"]), "--wait", json_out=True, timeout=60 * SLOW)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json()["state"], "done")
+        self.assertEqual(r.json()["id"], offer["id"])
+        # cancel: a download that is not running fails; --share withdraws an offer.
+        r = b.cli("cancel", str(offer["id"]))
+        self.assertNotEqual(r.rc, 0)
+        pkt = a.cli("send-file", "bob", f, json_out=True).json()["id"]
+        r = a.cli("cancel", str(pkt), "--share", json_out=True)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json(), {"share": pkt, "stopped": 0})
+        r = a.cli("cancel", str(pkt), "--share")
+        self.assertNotEqual(r.rc, 0)
         self.assert_clean_exit(b)
         self.assert_clean_exit(a)
 

@@ -17,6 +17,8 @@ void ipm_msg_free(ipm_msg *m)
     free(m->nickname);
     free(m->text);
     free(m->attachments);
+    free(m->crypto_note);
+    free(m->suite);
     free(m);
 }
 
@@ -74,6 +76,14 @@ json_t *ipm_msg_json(const ipm_msg *m, bool with_text)
         "packet_no", (json_int_t)m->packet_no, "from", m->from, "nickname", m->nickname, "address",
         ipm_addr_format(m->addr, addr), "sealed", m->sealed, "broadcast", m->broadcast, "multicast",
         m->multicast, "auto_reply", m->autoret, "opened", m->opened, "time", (json_int_t)m->time);
+    if (o)
+        json_object_set_new(o, "encrypted", json_boolean(m->encrypted));
+    if (o && m->encrypted) {
+        json_object_set_new(o, "verified", json_boolean(m->verified));
+        json_object_set_new(o, "suite", json_string(m->suite ? m->suite : ""));
+        if (!m->verified && m->crypto_note)
+            json_object_set_new(o, "verify_note", json_string(m->crypto_note));
+    }
     if (o && with_text)
         json_object_set_new(o, "text", json_string(m->text));
     if (o && with_text && m->attachments)

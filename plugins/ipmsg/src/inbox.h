@@ -34,6 +34,10 @@ typedef struct ipm_msg {
     bool autoret;      /* AUTORETOPT: an absence auto-reply */
     bool utf8;         /* the packet was UTF-8 (answer the same way) */
     bool opened;       /* read by the local user */
+    bool encrypted;    /* came as SENDMSG|ENCRYPTOPT and decrypted (§6.3) */
+    bool verified;     /* encrypted and signed by the sender's trusted key */
+    char *crypto_note; /* encrypted and not verified: why (NULL otherwise) */
+    char *suite;       /* encrypted: the suite's name */
     int64_t time;      /* Unix seconds when received */
 } ipm_msg;
 
@@ -53,7 +57,9 @@ size_t ipm_inbox_unread(const ipm_inbox *b);
 
 /*
  * {"id","packet_no","from","nickname","address","sealed","broadcast",
- *  "multicast","auto_reply","opened","time"[,"text"][,"attachments"]}; the
+ *  "multicast","auto_reply","opened","encrypted","time"[,"text"][,"attachments"]},
+ * and for an encrypted message "verified", "suite" and (when not verified)
+ * "verify_note"; the
  * text (and the attach list) are left out when with_text is false. New
  * reference.
  */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "absence.h"
+#include "cryptohook.h"
 #include "net.h"
 #include "outbox.h"
 #include "rx.h"
@@ -84,8 +85,10 @@ static json_t *rcpt_event(const ipm_sent *s, size_t i)
                      "time", (json_int_t)ipm_now());
 }
 
-/* A recipient reached its final state: event, and maybe the waiting chat.send. */
-static void rcpt_final(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state state)
+/* A recipient reached its final state: event, and maybe the waiting chat.send.
+ * reason (NULL: "no answer") says why a recipient failed. */
+static void rcpt_final_why(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state state,
+                           const char *reason)
 {
     if (s->r[i].state != IPM_RCPT_SENDING)
         return;
@@ -99,7 +102,8 @@ static void rcpt_final(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state stat
         st->stats.failed++;
         json_object_set_new(
             ev, "reason",
-            json_sprintf("no answer after %lld tries", (long long)st->cfg.retries + 1));
+            reason ? json_string(reason)
+                   : json_sprintf("no answer after %lld tries", (long long)st->cfg.retries + 1));
         messages_publish(st, "chat.message.failed", ev);
     }
     if (s->open == 0 && s->wait) {
@@ -107,6 +111,35 @@ static void rcpt_final(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state stat
         s->wait = NULL;
     }
     sent_trim(st);
+}
+
+static void rcpt_final(ipm_state *st, ipm_sent *s, size_t i, ipm_rcpt_state state)
+{
+    rcpt_final_why(st, s, i, state, NULL);
+}
+
+void messages_rcpt_failed(ipm_state *st, ipm_sent *s, size_t i, const char *reason)
+{
+    rcpt_final_why(st, s, i, IPM_RCPT_FAILED, reason);
+}
+
+void messages_send_one(ipm_state *st, ipm_sent *s, size_t i, uint32_t no, uint32_t cmd, bool utf8,
+                       const char *extra, size_t extra_len, const char *attach)
+{
+    char buf[IPM_TX_MAX];
+    size_t len;
+    if (tx_build_attach(st, no, cmd | (utf8 ? IPMSG_UTF8OPT : 0), extra, extra_len, attach, buf,
+                        sizeof buf, &len) != 0) {
+        messages_rcpt_failed(st, s, i, "the message does not fit in one IPMsg datagram");
+        return;
+    }
+    ipm_pending *p = outbox_send(st, IPM_PEND_SENDMSG, no, s->r[i].addr, s->r[i].key, buf, len);
+    if (p) {
+        p->sent = s;
+        p->rcpt = i;
+    } else {
+        rcpt_final(st, s, i, IPM_RCPT_FAILED);
+    }
 }
 
 void messages_on_give_up(ipm_state *st, ipm_pending *p)
@@ -178,13 +211,23 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
     bool buffers = tx_buffers(st, &legacy, &utf8);
     size_t legacy_len = 0, utf8_len = 0;
     bool need_legacy = false, need_utf8 = false;
-    for (size_t i = 0; i < n; i++)
-        *(t[i].utf8 ? &need_utf8 : &need_legacy) = true;
     ipm_sent *s = NULL;
-    if (!buffers) {
+    /* With a crypto provider each recipient gets its own verdict first
+     * (chat_crypto.h); the shared plaintext buffers serve the PLAIN ones. */
+    ipm_crypt_out *enc = NULL;
+    if (!buffers || (st->crypto && !(enc = calloc(n, sizeof *enc)))) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    for (size_t i = 0; enc && i < n; i++)
+        cryptohook_encrypt(st, &t[i], no, text, len, attach, false, &enc[i]);
+    if (enc && n == 1 && enc[0].verdict == DG_CHAT_CRYPTO_REFUSE) {
+        snprintf(err, errlen, "%s", enc[0].err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!enc || enc[i].verdict == DG_CHAT_CRYPTO_PLAIN)
+            *(t[i].utf8 ? &need_utf8 : &need_legacy) = true;
     if ((need_utf8 && tx_build_attach(st, no, cmd | IPMSG_UTF8OPT, text, len, attach, utf8,
                                       IPM_TX_MAX, &utf8_len) != 0) ||
         (need_legacy &&
@@ -202,6 +245,10 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
     st->sent = s;
     st->sent_count++;
     for (size_t i = 0; i < n; i++) {
+        if (enc && enc[i].verdict != DG_CHAT_CRYPTO_PLAIN) {
+            cryptohook_dispatch(st, s, i, no, cmd, t[i].utf8, text, len, attach, &enc[i]);
+            continue;
+        }
         const char *data = t[i].utf8 ? utf8 : legacy;
         size_t dlen = t[i].utf8 ? utf8_len : legacy_len;
         ipm_pending *p = outbox_send(st, IPM_PEND_SENDMSG, no, t[i].addr, t[i].key, data, dlen);
@@ -213,6 +260,9 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
         }
     }
 out:
+    for (size_t i = 0; enc && i < n; i++)
+        free(enc[i].extra);
+    free(enc);
     return s;
 }
 
@@ -331,11 +381,12 @@ static void auto_reply(ipm_state *st, ipm_addr to, uint32_t utf8)
 
 void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
 {
-    if (pkt->opts & IPMSG_ENCRYPTOPT) {
-        /* We never advertise ENCRYPTOPT, so a peer should not send this (crypto: later). */
+    if ((pkt->opts & IPMSG_ENCRYPTOPT) && !st->crypto) {
+        /* Without a crypto provider we do not advertise ENCRYPTOPT: a peer should not send this. */
         st->stats.unsupported++;
         return;
     }
+    dg_chat_crypto_plain plain = {0};
     char *user, *host;
     if (rx_names(st, pkt, &user, &host) != 0) {
         st->stats.malformed++;
@@ -362,6 +413,15 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         if (tx_entry(st, IPMSG_BR_ENTRY, 0, buf, sizeof buf, &len) == 0)
             net_send(st, from, buf, len);
     }
+    bool encrypted = (pkt->opts & IPMSG_ENCRYPTOPT) != 0;
+    if (encrypted && cryptohook_decrypt(st, pkt, u, user, host, from, &plain) != 0) {
+        /* Not genuine (the provider published why): Windows answers with an
+         * unlogged automatic error message (§6.3), never to an automatic one. */
+        if (answerable)
+            tx_simple(st, from, IPMSG_SENDMSG | IPMSG_NOLOGOPT | IPMSG_AUTORETOPT | utf8,
+                      IPM_DECRYPT_ERROR_TEXT);
+        goto out;
+    }
     ipm_msg *m = calloc(1, sizeof(*m));
     if (!m)
         goto out;
@@ -370,12 +430,26 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
     m->from = make_key(user, host);
     m->nickname = strdup(u && u->nickname && *u->nickname ? u->nickname : user);
     m->addr = from;
-    m->text = rx_text(st, pkt, pkt->extra);
-    /* §5.1: the attach list is the first section after the text's NUL. */
-    if ((pkt->opts & IPMSG_FILEATTACHOPT) && pkt->n_sections > 0 && pkt->sections[0].len > 0 &&
-        !(m->attachments = rx_text(st, pkt, pkt->sections[0]))) {
+    m->text =
+        rx_text(st, pkt, encrypted ? (ipmsg_slice){plain.text, strlen(plain.text)} : pkt->extra);
+    /* §5.1: the attach list is the first section after the text's NUL, or
+     * inside the ciphertext with ENCEXTMSGOPT (§6.3). */
+    ipmsg_slice attach = encrypted && plain.attach
+                             ? (ipmsg_slice){plain.attach, strlen(plain.attach)}
+                             : (pkt->n_sections > 0 ? pkt->sections[0] : (ipmsg_slice){0});
+    if ((pkt->opts & IPMSG_FILEATTACHOPT) && attach.len > 0 &&
+        !(m->attachments = rx_text(st, pkt, attach))) {
         ipm_msg_free(m);
         goto out;
+    }
+    if (encrypted) {
+        m->encrypted = true;
+        m->verified = plain.verified != 0;
+        m->suite = strdup(plain.suite);
+        if (!m->verified && !(m->crypto_note = strdup(plain.note))) {
+            ipm_msg_free(m);
+            goto out;
+        }
     }
     m->sealed = (pkt->opts & IPMSG_SECRETOPT) != 0;
     m->readcheck = (pkt->opts & IPMSG_READCHECKOPT) != 0;
@@ -409,6 +483,7 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
     if (away_active(st) && answerable)
         auto_reply(st, from, utf8);
 out:
+    free(plain.plain);
     free(user);
     free(host);
 }

@@ -59,6 +59,15 @@ typedef struct ipm_target {
  */
 ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
                         bool seal, const char *attach, char *err, size_t errlen);
+/*
+ * Builds and sends one recipient's SENDMSG (extra: text or ciphertext, attach
+ * in clear or NULL) with the sent record's packet number; UTF8OPT added when
+ * utf8. A failure finishes the recipient as failed.
+ */
+void messages_send_one(ipm_state *st, ipm_sent *s, size_t i, uint32_t no, uint32_t cmd, bool utf8,
+                       const char *extra, size_t extra_len, const char *attach);
+/* Finishes recipient i as failed with a reason (chat.message.failed). */
+void messages_rcpt_failed(ipm_state *st, ipm_sent *s, size_t i, const char *reason);
 /* {"id","sealed","time","recipients":[{"key","nickname","address","state","opened"}]} */
 json_t *messages_sent_json(const ipm_sent *s);
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "absence.h"
+#include "cryptohook.h"
 #include "entry.h"
 #include "ifwatch.h"
 #include "listx.h"
@@ -191,6 +192,7 @@ static int subscribe_all(ipm_state *st)
 static void state_free(ipm_state *st)
 {
     outbox_free_all(st);
+    cryptohook_free(st);
     messages_free(st);
     away_free(st);
     listx_free(st);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "awaytext.h"
+#include "cryptohook.h"
 #include "entry.h"
 #include "listx.h"
 #include "net.h"
@@ -186,6 +187,9 @@ void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         break;
     }
     free(moved_from);
+    /* The crypto provider fetches keys of peers that can encrypt (§6.2). */
+    if (u && pkt->mode != IPMSG_BR_EXIT)
+        cryptohook_on_entry(st, u, pkt->mode == IPMSG_BR_ENTRY);
     if (u && pkt->mode == IPMSG_BR_ENTRY)
         schedule_answer(st, from, u->utf8);
     /* Just went absent: ask for the text, as the user list shows it (§4.6). */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cryptohook.h"
 #include "listx.h"
 #include "messages.h"
 #include "presence.h"
@@ -48,9 +49,8 @@ static bool is_unsupported(uint32_t mode)
            mode == IPMSG_ANSLIST_DICT || /* v4 IPDict list */
            /* files: GETFILEDATA/GETDIRFILES come over TCP (files plugin), never UDP */
            mode == IPMSG_GETFILEDATA || mode == IPMSG_GETDIRFILES || mode == IPMSG_DIRFILES_AUTH ||
-           mode == IPMSG_DIRFILES_AUTHRET || mode == IPMSG_GETPUBKEY ||
-           mode == IPMSG_ANSPUBKEY || /* crypto: later */
-           mode == IPMSG_DELMSG || (mode >= IPMSG_AGENT_REQ && mode <= IPMSG_AGENT_PROXYREQ) ||
+           mode == IPMSG_DIRFILES_AUTHRET || mode == IPMSG_DELMSG ||
+           (mode >= IPMSG_AGENT_REQ && mode <= IPMSG_AGENT_PROXYREQ) ||
            (mode >= IPMSG_DIR_POLL && mode <= IPMSG_DIR_AGENTREJECT) || /* v4 member master */
            mode >= IPTUX_SENDMSG_GROUP;                                 /* iptux private */
 }
@@ -101,6 +101,10 @@ void rx_datagram(ipm_state *st, const char *data, size_t len, size_t real_len, i
         break;
     case IPMSG_ANSREADMSG:
         messages_on_ansreadmsg(st, &pkt, from);
+        break;
+    case IPMSG_GETPUBKEY:
+    case IPMSG_ANSPUBKEY:
+        cryptohook_on_keyex(st, &pkt, from); /* §6.2, for the crypto provider */
         break;
     case IPMSG_RELEASEFILES:
         messages_on_releasefiles(st, &pkt, from);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cryptohook.h"
 #include "messages.h"
 #include "presence.h"
 #include "resolve.h"
@@ -104,6 +105,21 @@ static int svc_set_capability(void *self, uint32_t bits, int on)
     return 0;
 }
 
+static int svc_set_crypto(void *self, const dg_chat_crypto_hooks *hooks, void *user)
+{
+    return cryptohook_set(self, hooks, user);
+}
+
+static int svc_request_key(void *self, const char *who, const char *extra, int autoret)
+{
+    return cryptohook_request_key(self, who, extra, autoret);
+}
+
+static void svc_resume_crypto(void *self, const char *who)
+{
+    cryptohook_resume(self, who);
+}
+
 static json_t *svc_user_get(void *self, const char *who)
 {
     ipm_state *st = self;
@@ -126,6 +142,9 @@ int service_provide(ipm_state *st)
         .endpoint = svc_endpoint,
         .release_files = svc_release_files,
         .set_capability = svc_set_capability,
+        .set_crypto = svc_set_crypto,
+        .request_key = svc_request_key,
+        .resume_crypto = svc_resume_crypto,
     };
     int rc = st->api->service_provide(st->ctx, DG_CHAT_TRANSPORT_SERVICE, DG_CHAT_TRANSPORT_VERSION,
                                       &st->transport, sizeof st->transport);

@@ -39,6 +39,7 @@ struct ipm_sent;
 struct ipm_away;
 struct ipm_listx;
 struct ipm_ifwatch;
+struct ipm_held;
 
 typedef struct ipm_state {
     dg_ctx *ctx;
@@ -84,6 +85,11 @@ typedef struct ipm_state {
     uint64_t announces;  /* announce rounds (BR_ENTRY or a host list exchange) */
     bool exit_sent;
     uint32_t caps; /* status bits other plugins asked for (set_capability: FILEATTACHOPT) */
+    /* The crypto provider (set_crypto, chat_crypto.h) and the messages held
+     * for a peer's key (cryptohook.c). */
+    const dg_chat_crypto_hooks *crypto;
+    void *crypto_user;
+    struct ipm_held *held;
     ipm_stats stats;
 } ipm_state;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "absence.h"
+#include "cryptohook.h"
 #include "entry.h"
 #include "net.h"
 #include "packet.h"
@@ -99,9 +100,9 @@ uint32_t tx_number(ipm_state *st, ipm_addr to, uint32_t command, uint32_t number
 uint32_t tx_status(const ipm_state *st)
 {
     /* Only what is implemented (§10): FILEATTACHOPT only while a plugin that
-     * receives files asked for it (st->caps), no ENCRYPTOPT until crypto,
-     * never CAPIPDICTOPT (§7). */
-    uint32_t s = IPMSG_CAPUTF8OPT | st->caps;
+     * receives files asked for it (st->caps), ENCRYPTOPT/ENCEXTMSGOPT only
+     * while a crypto provider is installed, never CAPIPDICTOPT (§7). */
+    uint32_t s = IPMSG_CAPUTF8OPT | st->caps | cryptohook_status(st);
     if (away_active(st))
         s |= IPMSG_ABSENCEOPT;
     if (st->cfg.dialup)

@@ -157,6 +157,8 @@ class NodeTestCase(DaemonTestCase):
             # The ipmsg plugin alone: the files plugin (staged beside it, on by
             # default) would add FILEATTACHOPT to every status word (files tests).
             "plugins.files.enabled=false",
+            # and without encryption (the crypto plugin tests it): these check exact status words.
+            "plugins.crypto.enabled=false",
         ] + list(options)
         d = self.daemon(name, plugin_dirs=[PLUGINS, TEST_PLUGINS], options=opts)
         # Names in the user file, not -o: config.set (user layer) can change them later.

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dengon/chat_crypto.h>
+
 #define DG_CHAT_TRANSPORT_SERVICE "chat.transport"
 #define DG_CHAT_TRANSPORT_VERSION 1
 
@@ -66,6 +68,27 @@ typedef struct dg_chat_transport_v1 {
      * 0, or -1 for other bits.
      */
     int (*set_capability)(void *self, uint32_t bits, int on);
+
+    /* ---- appended for encryption (issue 4): check with DG_CHAT_TRANSPORT_HAS ---- */
+
+    /*
+     * Installs a crypto provider (chat_crypto.h); hooks NULL removes it (held
+     * messages then fail). Only one provider: -1 when another one is set.
+     * The hooks table must stay valid until removed. Our status changes are
+     * announced with a BR_ABSENCE round.
+     */
+    int (*set_crypto)(void *self, const dg_chat_crypto_hooks *hooks, void *user);
+    /*
+     * Sends GETPUBKEY with extra (our capability, "%X") to who (user@host,
+     * address or nickname), with AUTORETOPT when autoret. 0, or -1 when who
+     * is unknown.
+     */
+    int (*request_key)(void *self, const char *who, const char *extra, int autoret);
+    /*
+     * Asks encrypt again (final = 1) for every recipient held by a WAIT for
+     * who (a user@host key): the key arrived or the provider gave up waiting.
+     */
+    void (*resume_crypto)(void *self, const char *who);
 } dg_chat_transport_v1;
 
 /* True when the provider's table (of size bytes) has member and it is set. */

@@ -9,6 +9,7 @@ first, even when the test fails.
 import ctypes
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -335,3 +336,31 @@ class _XSession:
 
     def __exit__(self, *exc):
         self.display.close()
+
+# ---- shared by the interop tests (ipmsg's and files') ----
+
+TOOLS = ("ip", "Xvfb", "iptux", "dbus-run-session")
+
+
+def unavailable_reason(netns):
+    """Why an iptux interop test cannot run here, or None."""
+    reason = netns.unavailable()
+    missing = [t for t in TOOLS if not shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin")]
+    if not reason and missing:
+        reason = "not installed: %s (packaging/install-deps.sh installs iptux and xvfb)" % (
+            ", ".join(missing))
+    return reason
+
+
+def ns_daemon_class(daemon_class):
+    """A Daemon run through `ip netns exec <ns>`, which execs it: the PID is dengond's."""
+
+    class NsDaemon(daemon_class):
+        def __init__(self, prefix, home, **kwargs):
+            super().__init__(home, **kwargs)
+            self.prefix = prefix
+
+        def command(self):
+            return self.prefix + super().command()
+
+    return NsDaemon

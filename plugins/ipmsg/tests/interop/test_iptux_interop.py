@@ -21,7 +21,6 @@ Needs root, `ip netns`, iptux, Xvfb and dbus-run-session; skipped otherwise.
 import collections
 import os
 import pwd
-import shutil
 import socket
 import sys
 import time
@@ -30,7 +29,7 @@ import unittest
 from dgtest import BUILD_DIR, DENGOND, Daemon, DaemonTestCase, wait_until
 
 import netns
-from iptux_peer import Iptux, Xvfb, become_subreaper
+from iptux_peer import Iptux, Xvfb, become_subreaper, ns_daemon_class, unavailable_reason
 
 PORT = 2425  # iptux sends every reply to 2425, whatever the source port
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
@@ -44,7 +43,6 @@ TO_IPTUX = "こんにちは iptux ✓ 日本語のテキスト 🎉"
 # Typed through XTEST: at most 19 distinct characters that are not on an unshifted key.
 FROM_IPTUX = "iptux から dengon へ: 日本語のテスト ✓ 🍣"
 
-TOOLS = ("ip", "Xvfb", "iptux", "dbus-run-session")
 
 
 # One captured IPMsg datagram: header fields, the extra up to its first NUL, where it
@@ -61,24 +59,12 @@ def parse(data, dst, when):
     return Packet(parts[0], int(parts[1]), parts[2], parts[3], int(parts[4]), parts[5], dst, when)
 
 
-class NsDaemon(Daemon):
-    """dengond run through `ip netns exec <ns>`, which execs it: the PID is dengond's."""
-
-    def __init__(self, prefix, home, **kwargs):
-        super().__init__(home, **kwargs)
-        self.prefix = prefix
-
-    def command(self):
-        return self.prefix + super().command()
+NsDaemon = ns_daemon_class(Daemon)
 
 
 class TestIptuxInterop(DaemonTestCase):
     def setUp(self):
-        reason = netns.unavailable()
-        missing = [t for t in TOOLS if not shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin")]
-        if not reason and missing:
-            reason = "not installed: %s (packaging/install-deps.sh installs iptux and xvfb)" % (
-                ", ".join(missing))
+        reason = unavailable_reason(netns)
         if reason:
             self.skipTest("iptux interop: " + reason)
         if not os.access(DENGOND, os.X_OK):
