@@ -1,6 +1,8 @@
 #include "sqlite_db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -53,4 +55,27 @@ sqlite3 *dg_sqlite_open(const char *path, const char *pragmas, int busy_ms, int 
         return NULL;
     }
     return db;
+}
+
+void dg_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int dg_sqlite_run(sqlite3_stmt *st)
+{
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+char *dg_sqlite_col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
 }

@@ -21,4 +21,11 @@
 sqlite3 *dg_sqlite_open(const char *path, const char *pragmas, int busy_ms, int version,
                         const char *schema_sql, char *err, size_t errlen);
 
+/* Binds v as text, or NULL when v is NULL. */
+void dg_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Steps a statement that returns no rows, then finalizes it; 0 or -1. st may be NULL (-1). */
+int dg_sqlite_run(sqlite3_stmt *st);
+/* A copy of column i as text, NULL when NULL (or out of memory). */
+char *dg_sqlite_col_dup(sqlite3_stmt *st, int i);
+
 #endif

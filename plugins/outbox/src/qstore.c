@@ -74,29 +74,6 @@ static sqlite3_stmt *prep(qstore *s, const char *sql)
     return sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? st : NULL;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static int run(sqlite3_stmt *st)
-{
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 void qmsg_clear(qmsg *m)
 {
     free(m->to_key);
@@ -122,16 +99,16 @@ void qmsgs_free(qmsg *v, size_t n)
 static int row(sqlite3_stmt *st, qmsg *m)
 {
     m->id = sqlite3_column_int64(st, 0);
-    m->to_key = col_dup(st, 1);
-    m->to_uuid = col_dup(st, 2);
-    m->nickname = col_dup(st, 3);
-    m->text = col_dup(st, 4);
+    m->to_key = dg_sqlite_col_dup(st, 1);
+    m->to_uuid = dg_sqlite_col_dup(st, 2);
+    m->nickname = dg_sqlite_col_dup(st, 3);
+    m->text = dg_sqlite_col_dup(st, 4);
     m->sealed = sqlite3_column_int(st, 5) != 0;
     m->created = sqlite3_column_int64(st, 6);
     m->state = (q_state)sqlite3_column_int(st, 7);
     m->attempts = sqlite3_column_int64(st, 8);
     m->last_attempt = sqlite3_column_int64(st, 9);
-    m->error = col_dup(st, 10);
+    m->error = dg_sqlite_col_dup(st, 10);
     m->finished = sqlite3_column_int64(st, 11);
     m->message_id = (uint32_t)sqlite3_column_int64(st, 12);
     return m->to_key && m->nickname && m->text ? 0 : -1;
@@ -196,13 +173,13 @@ int qstore_add(qstore *s, qmsg *m)
                                " created) VALUES(?, ?, ?, ?, ?, ?)");
     if (!st)
         return -1;
-    bind_text(st, 1, m->to_key);
-    bind_text(st, 2, m->to_uuid);
-    bind_text(st, 3, m->nickname);
-    bind_text(st, 4, m->text);
+    dg_sqlite_bind_text(st, 1, m->to_key);
+    dg_sqlite_bind_text(st, 2, m->to_uuid);
+    dg_sqlite_bind_text(st, 3, m->nickname);
+    dg_sqlite_bind_text(st, 4, m->text);
     sqlite3_bind_int(st, 5, m->sealed);
     sqlite3_bind_int64(st, 6, m->created);
-    if (run(st) != 0)
+    if (dg_sqlite_run(st) != 0)
         return -1;
     m->id = sqlite3_last_insert_rowid(s->db);
     m->state = Q_QUEUED;
@@ -239,7 +216,7 @@ int qstore_oldest(qstore *s, const char *key, qmsg *out)
     sqlite3_stmt *st = prep(s, "SELECT " COLS " FROM queue WHERE state = 0 AND"
                                " to_key = ? COLLATE NOCASE ORDER BY id LIMIT 1");
     if (st)
-        bind_text(st, 1, key);
+        dg_sqlite_bind_text(st, 1, key);
     return one(st, out);
 }
 
@@ -276,7 +253,7 @@ int qstore_recipients(qstore *s, char ***keys, size_t *n)
             *keys = v;
             cap = nc;
         }
-        if (!((*keys)[*n] = col_dup(st, 0)))
+        if (!((*keys)[*n] = dg_sqlite_col_dup(st, 0)))
             break;
         (*n)++;
     }
@@ -298,7 +275,7 @@ int qstore_attempt(qstore *s, int64_t id, int64_t now)
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, id);
-    return run(st);
+    return dg_sqlite_run(st);
 }
 
 int qstore_set_error(qstore *s, int64_t id, const char *error)
@@ -306,9 +283,9 @@ int qstore_set_error(qstore *s, int64_t id, const char *error)
     sqlite3_stmt *st = prep(s, "UPDATE queue SET error = ? WHERE id = ?");
     if (!st)
         return -1;
-    bind_text(st, 1, error);
+    dg_sqlite_bind_text(st, 1, error);
     sqlite3_bind_int64(st, 2, id);
-    return run(st);
+    return dg_sqlite_run(st);
 }
 
 int qstore_finish(qstore *s, int64_t id, q_state state, const char *error, uint32_t message_id,
@@ -319,11 +296,11 @@ int qstore_finish(qstore *s, int64_t id, q_state state, const char *error, uint3
     if (!st)
         return -1;
     sqlite3_bind_int(st, 1, (int)state);
-    bind_text(st, 2, error);
+    dg_sqlite_bind_text(st, 2, error);
     sqlite3_bind_int64(st, 3, message_id);
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_int64(st, 5, id);
-    if (run(st) != 0)
+    if (dg_sqlite_run(st) != 0)
         return -1;
     return sqlite3_changes(s->db) > 0;
 }
@@ -336,10 +313,10 @@ int qstore_retarget(qstore *s, const char *old_key, const char *uuid, const char
                                " (?3 IS NOT NULL AND to_uuid = ?3 COLLATE NOCASE))");
     if (!st)
         return -1;
-    bind_text(st, 1, new_key);
-    bind_text(st, 2, old_key);
-    bind_text(st, 3, uuid);
-    if (run(st) != 0)
+    dg_sqlite_bind_text(st, 1, new_key);
+    dg_sqlite_bind_text(st, 2, old_key);
+    dg_sqlite_bind_text(st, 3, uuid);
+    if (dg_sqlite_run(st) != 0)
         return -1;
     return sqlite3_changes(s->db);
 }
@@ -359,7 +336,7 @@ int qstore_purge(qstore *s, int64_t before)
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, before);
-    if (run(st) != 0)
+    if (dg_sqlite_run(st) != 0)
         return -1;
     return sqlite3_changes(s->db);
 }

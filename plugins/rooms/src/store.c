@@ -107,30 +107,6 @@ static sqlite3_stmt *prep(room_store *s, const char *sql)
     return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Runs a statement that returns no rows; 0 or -1. Finalizes it. */
-static int run(sqlite3_stmt *st)
-{
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 static void col_fixed(sqlite3_stmt *st, int i, char *out, size_t size)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -175,7 +151,7 @@ void room_infos_free(room_info *v, size_t n)
 static void room_row(sqlite3_stmt *st, room_info *r)
 {
     col_fixed(st, 0, r->id, sizeof r->id);
-    r->name = col_dup(st, 1);
+    r->name = dg_sqlite_col_dup(st, 1);
     r->priv = sqlite3_column_int(st, 2) != 0;
     r->state = (room_state)sqlite3_column_int(st, 3);
     r->created = sqlite3_column_int64(st, 4);
@@ -190,7 +166,7 @@ int rstore_room_get(room_store *s, const char *id, room_info *out)
     sqlite3_stmt *st = prep(s, "SELECT " ROOM_COLS " FROM rooms r WHERE r.id = ?");
     if (!st)
         return -1;
-    bind_text(st, 1, id);
+    dg_sqlite_bind_text(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         room_row(st, out);
@@ -208,13 +184,13 @@ int rstore_room_add(room_store *s, const room_info *r)
                                " clock) VALUES(?, ?, ?, ?, ?, ?)");
     if (!st)
         return -1;
-    bind_text(st, 1, r->id);
-    bind_text(st, 2, r->name);
+    dg_sqlite_bind_text(st, 1, r->id);
+    dg_sqlite_bind_text(st, 2, r->name);
     sqlite3_bind_int(st, 3, r->priv);
     sqlite3_bind_int(st, 4, (int)r->state);
     sqlite3_bind_int64(st, 5, r->created);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)r->clock);
-    return run(st);
+    return dg_sqlite_run(st);
 }
 
 int rstore_room_set_state(room_store *s, const char *id, room_state state)
@@ -223,8 +199,8 @@ int rstore_room_set_state(room_store *s, const char *id, room_state state)
     if (!st)
         return -1;
     sqlite3_bind_int(st, 1, (int)state);
-    bind_text(st, 2, id);
-    return run(st);
+    dg_sqlite_bind_text(st, 2, id);
+    return dg_sqlite_run(st);
 }
 
 int rstore_room_see_clock(room_store *s, const char *id, uint64_t seen)
@@ -233,8 +209,8 @@ int rstore_room_see_clock(room_store *s, const char *id, uint64_t seen)
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seen);
-    bind_text(st, 2, id);
-    return run(st);
+    dg_sqlite_bind_text(st, 2, id);
+    return dg_sqlite_run(st);
 }
 
 int rstore_rooms(room_store *s, const char *name, room_info **out, size_t *n)
@@ -248,7 +224,7 @@ int rstore_rooms(room_store *s, const char *name, room_info **out, size_t *n)
     if (!st)
         return -1;
     if (name)
-        bind_text(st, 1, name);
+        dg_sqlite_bind_text(st, 1, name);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -285,8 +261,8 @@ int rstore_member_apply(room_store *s, const char *room, const char *uuid, const
                                " WHERE room = ? AND uuid = ?");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
-    bind_text(st, 2, uuid);
+    dg_sqlite_bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 2, uuid);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         sqlite3_finalize(st);
@@ -300,14 +276,14 @@ int rstore_member_apply(room_store *s, const char *room, const char *uuid, const
                      " stamp_origin) VALUES(?, ?, ?, ?, ?, ?, ?)");
         if (!st)
             return -1;
-        bind_text(st, 1, room);
-        bind_text(st, 2, uuid);
-        bind_text(st, 3, key);
-        bind_text(st, 4, nick);
+        dg_sqlite_bind_text(st, 1, room);
+        dg_sqlite_bind_text(st, 2, uuid);
+        dg_sqlite_bind_text(st, 3, key);
+        dg_sqlite_bind_text(st, 4, nick);
         sqlite3_bind_int(st, 5, present);
         sqlite3_bind_int64(st, 6, (sqlite3_int64)clock);
-        bind_text(st, 7, origin ? origin : "");
-        return run(st) == 0 ? present : -1;
+        dg_sqlite_bind_text(st, 7, origin ? origin : "");
+        return dg_sqlite_run(st) == 0 ? present : -1;
     }
     bool was = sqlite3_column_int(st, 0) != 0;
     uint64_t sc = (uint64_t)sqlite3_column_int64(st, 1);
@@ -324,10 +300,10 @@ int rstore_member_apply(room_store *s, const char *room, const char *uuid, const
         return -1;
     sqlite3_bind_int(st, 1, present);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)clock);
-    bind_text(st, 3, origin ? origin : "");
-    bind_text(st, 4, room);
-    bind_text(st, 5, uuid);
-    if (run(st) != 0)
+    dg_sqlite_bind_text(st, 3, origin ? origin : "");
+    dg_sqlite_bind_text(st, 4, room);
+    dg_sqlite_bind_text(st, 5, uuid);
+    if (dg_sqlite_run(st) != 0)
         return -1;
     return was != present;
 }
@@ -341,11 +317,11 @@ int rstore_member_touch(room_store *s, const char *room, const char *uuid, const
                                " nick) WHERE room = ? AND uuid = ?");
     if (!st)
         return -1;
-    bind_text(st, 1, key);
-    bind_text(st, 2, nick);
-    bind_text(st, 3, room);
-    bind_text(st, 4, uuid);
-    return run(st);
+    dg_sqlite_bind_text(st, 1, key);
+    dg_sqlite_bind_text(st, 2, nick);
+    dg_sqlite_bind_text(st, 3, room);
+    dg_sqlite_bind_text(st, 4, uuid);
+    return dg_sqlite_run(st);
 }
 
 int rstore_members(room_store *s, const char *room, bool present_only, room_member **out, size_t *n)
@@ -361,7 +337,7 @@ int rstore_members(room_store *s, const char *room, bool present_only, room_memb
                                " ORDER BY coalesce(nick, key) COLLATE NOCASE, key");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 1, room);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -369,8 +345,8 @@ int rstore_members(room_store *s, const char *room, bool present_only, room_memb
             break;
         room_member *m = &(*out)[*n];
         col_fixed(st, 0, m->uuid, sizeof m->uuid);
-        m->key = col_dup(st, 1);
-        m->nick = col_dup(st, 2);
+        m->key = dg_sqlite_col_dup(st, 1);
+        m->nick = dg_sqlite_col_dup(st, 2);
         m->present = sqlite3_column_int(st, 3) != 0;
         m->stamp_clock = (uint64_t)sqlite3_column_int64(st, 4);
         col_fixed(st, 5, m->stamp_origin, sizeof m->stamp_origin);
@@ -394,9 +370,9 @@ int rstore_member_present(room_store *s, const char *room, const char *uuid, con
                                " (uuid = ? OR key = ? COLLATE NOCASE)");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
-    bind_text(st, 2, uuid ? uuid : "");
-    bind_text(st, 3, key ? key : "");
+    dg_sqlite_bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 2, uuid ? uuid : "");
+    dg_sqlite_bind_text(st, 3, key ? key : "");
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -407,9 +383,9 @@ int rstore_members_rekey(room_store *s, const char *uuid, const char *key)
     sqlite3_stmt *st = prep(s, "UPDATE members SET key = ? WHERE uuid = ?");
     if (!st)
         return -1;
-    bind_text(st, 1, key);
-    bind_text(st, 2, uuid);
-    return run(st);
+    dg_sqlite_bind_text(st, 1, key);
+    dg_sqlite_bind_text(st, 2, uuid);
+    return dg_sqlite_run(st);
 }
 
 /* ---- log ---- */
@@ -447,18 +423,18 @@ int rstore_op_insert(room_store *s, room_logop *op)
                                " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
         return -1;
-    bind_text(st, 1, op->room);
-    bind_text(st, 2, op->origin);
+    dg_sqlite_bind_text(st, 1, op->room);
+    dg_sqlite_bind_text(st, 2, op->origin);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)op->seq);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)op->clock);
-    bind_text(st, 5, room_op_name(op->op));
-    bind_text(st, 6, op->from);
-    bind_text(st, 7, op->nick);
+    dg_sqlite_bind_text(st, 5, room_op_name(op->op));
+    dg_sqlite_bind_text(st, 6, op->from);
+    dg_sqlite_bind_text(st, 7, op->nick);
     sqlite3_bind_int64(st, 8, op->time);
     sqlite3_bind_int64(st, 9, op->received);
-    bind_text(st, 10, op->text);
-    bind_text(st, 11, op->detail);
-    bind_text(st, 12, op->wire);
+    dg_sqlite_bind_text(st, 10, op->text);
+    dg_sqlite_bind_text(st, 11, op->detail);
+    dg_sqlite_bind_text(st, 12, op->wire);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -475,8 +451,8 @@ uint64_t rstore_next_seq(room_store *s, const char *room, const char *origin)
         prep(s, "SELECT coalesce(max(seq), 0) + 1 FROM ops WHERE room = ? AND origin = ?");
     if (!st)
         return 0;
-    bind_text(st, 1, room);
-    bind_text(st, 2, origin);
+    dg_sqlite_bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 2, origin);
     uint64_t next = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return next;
@@ -490,8 +466,8 @@ static int first_gap(room_store *s, const char *room, const char *origin, uint64
                                " b.origin = ?2 AND b.seq = a.seq + 1)");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
-    bind_text(st, 2, origin);
+    dg_sqlite_bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 2, origin);
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
@@ -506,7 +482,7 @@ int rstore_have(room_store *s, const char *room, room_have **out, size_t *n)
                                " WHERE room = ? GROUP BY origin ORDER BY origin");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 1, room);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -556,13 +532,13 @@ static int read_ops(sqlite3_stmt *st, room_logop **out, size_t *n)
         op->seq = (uint64_t)sqlite3_column_int64(st, 3);
         op->clock = (uint64_t)sqlite3_column_int64(st, 4);
         op->op = op_parse((const char *)sqlite3_column_text(st, 5));
-        op->from = col_dup(st, 6);
-        op->nick = col_dup(st, 7);
+        op->from = dg_sqlite_col_dup(st, 6);
+        op->nick = dg_sqlite_col_dup(st, 7);
         op->time = sqlite3_column_int64(st, 8);
         op->received = sqlite3_column_int64(st, 9);
-        op->text = col_dup(st, 10);
-        op->detail = col_dup(st, 11);
-        op->wire = col_dup(st, 12);
+        op->text = dg_sqlite_col_dup(st, 10);
+        op->detail = dg_sqlite_col_dup(st, 11);
+        op->wire = dg_sqlite_col_dup(st, 12);
         (*n)++;
         if (!op->from || !op->wire)
             break;
@@ -589,9 +565,9 @@ int rstore_ops_missing(room_store *s, const char *room, const room_have *have, s
         sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO temp.peer_have VALUES(?, ?)");
         if (!st)
             return -1;
-        bind_text(st, 1, have[i].uuid);
+        dg_sqlite_bind_text(st, 1, have[i].uuid);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)have[i].seq);
-        if (run(st) != 0)
+        if (dg_sqlite_run(st) != 0)
             return -1;
     }
     sqlite3_stmt *st = prep(s, "SELECT " OP_COLS " FROM ops o LEFT JOIN temp.peer_have h"
@@ -600,7 +576,7 @@ int rstore_ops_missing(room_store *s, const char *room, const room_have *have, s
                                " LIMIT ?");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 1, room);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     return read_ops(st, out, n);
 }
@@ -612,7 +588,7 @@ int rstore_log(room_store *s, const char *room, size_t limit, room_logop **out, 
                                " ORDER BY clock, origin, seq");
     if (!st)
         return -1;
-    bind_text(st, 1, room);
+    dg_sqlite_bind_text(st, 1, room);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     return read_ops(st, out, n);
 }
