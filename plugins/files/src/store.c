@@ -1,11 +1,14 @@
 #include "store.h"
 
+#include "sqlite_db.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define SCHEMA_VERSION 1
+
 static const char *SCHEMA =
-    "PRAGMA journal_mode=WAL;"
     "CREATE TABLE IF NOT EXISTS offers(id INTEGER PRIMARY KEY AUTOINCREMENT, sender TEXT NOT "
     "NULL, nickname TEXT, address TEXT NOT NULL, packet_no INTEGER NOT NULL, text TEXT, attach "
     "TEXT NOT NULL, state TEXT NOT NULL, dest TEXT, error TEXT, time INTEGER NOT NULL);"
@@ -17,18 +20,15 @@ static const char *SCHEMA =
 
 int store_open(fl_state *st)
 {
-    char path[4096];
+    char path[4096], err[512];
     snprintf(path, sizeof path, "%s/files.db", st->api->data_dir(st->ctx));
-    if (sqlite3_open_v2(path, &st->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK ||
-        sqlite3_exec(st->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
-        st->api->log(st->ctx, DG_LOG_ERROR, "cannot open %s: %s", path,
-                     st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        store_close(st);
+    /* FULL: offers and what was received are the resume state; rarely written. */
+    st->db = dg_sqlite_open(path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", 5000,
+                            SCHEMA_VERSION, SCHEMA, err, sizeof err);
+    if (!st->db) {
+        st->api->log(st->ctx, DG_LOG_ERROR, "%s", err);
         return -1;
     }
-    sqlite3_busy_timeout(st->db, 5000);
     return 0;
 }
 
@@ -47,20 +47,6 @@ static sqlite3_stmt *prep(fl_state *st, const char *sql)
     return s;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-    const unsigned char *v = sqlite3_column_text(s, i);
-    return v ? strdup((const char *)v) : NULL;
-}
-
 int64_t store_add_offer(fl_state *st, const char *from, const char *nickname, const char *address,
                         uint32_t packet_no, const char *text, const char *attach)
 {
@@ -68,12 +54,12 @@ int64_t store_add_offer(fl_state *st, const char *from, const char *nickname, co
                                "attach, state, time) VALUES(?,?,?,?,?,?,'offered',?)");
     if (!s)
         return -1;
-    bind_text(s, 1, from);
-    bind_text(s, 2, nickname);
-    bind_text(s, 3, address);
+    dg_sqlite_bind_text(s, 1, from);
+    dg_sqlite_bind_text(s, 2, nickname);
+    dg_sqlite_bind_text(s, 3, address);
     sqlite3_bind_int64(s, 4, packet_no);
-    bind_text(s, 5, text);
-    bind_text(s, 6, attach);
+    dg_sqlite_bind_text(s, 5, text);
+    dg_sqlite_bind_text(s, 6, attach);
     sqlite3_bind_int64(s, 7, fl_now());
     int64_t id = -1;
     sqlite3_mutex_enter(sqlite3_db_mutex(st->db)); /* insert and last_insert_rowid together */
@@ -89,7 +75,7 @@ bool store_has_offer(fl_state *st, const char *from, uint32_t packet_no)
     sqlite3_stmt *s = prep(st, "SELECT 1 FROM offers WHERE sender=? AND packet_no=?");
     if (!s)
         return false;
-    bind_text(s, 1, from);
+    dg_sqlite_bind_text(s, 1, from);
     sqlite3_bind_int64(s, 2, packet_no);
     bool has = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
@@ -107,15 +93,15 @@ int store_get_offer(fl_state *st, int64_t id, fl_offer *o)
     int rc = -1;
     if (sqlite3_step(s) == SQLITE_ROW) {
         o->id = sqlite3_column_int64(s, 0);
-        o->from = col_dup(s, 1);
-        o->nickname = col_dup(s, 2);
-        o->address = col_dup(s, 3);
+        o->from = dg_sqlite_col_dup(s, 1);
+        o->nickname = dg_sqlite_col_dup(s, 2);
+        o->address = dg_sqlite_col_dup(s, 3);
         o->packet_no = (uint32_t)sqlite3_column_int64(s, 4);
-        o->text = col_dup(s, 5);
-        o->attach = col_dup(s, 6);
-        o->state = col_dup(s, 7);
-        o->dest = col_dup(s, 8);
-        o->error = col_dup(s, 9);
+        o->text = dg_sqlite_col_dup(s, 5);
+        o->attach = dg_sqlite_col_dup(s, 6);
+        o->state = dg_sqlite_col_dup(s, 7);
+        o->dest = dg_sqlite_col_dup(s, 8);
+        o->error = dg_sqlite_col_dup(s, 9);
         o->time = sqlite3_column_int64(s, 10);
         rc = o->from && o->address && o->attach && o->state ? 0 : -1;
         if (rc)
@@ -145,9 +131,9 @@ int store_set_state(fl_state *st, int64_t id, const char *state, const char *des
         prep(st, "UPDATE offers SET state=?, dest=COALESCE(?, dest), error=? WHERE id=?");
     if (!s)
         return -1;
-    bind_text(s, 1, state);
-    bind_text(s, 2, dest);
-    bind_text(s, 3, error);
+    dg_sqlite_bind_text(s, 1, state);
+    dg_sqlite_bind_text(s, 2, dest);
+    dg_sqlite_bind_text(s, 3, error);
     sqlite3_bind_int64(s, 4, id);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(s);
@@ -160,7 +146,7 @@ json_t *store_ids_in_state(fl_state *st, const char *state)
     sqlite3_stmt *s = prep(st, "SELECT id FROM offers WHERE state=? ORDER BY id");
     if (!s)
         return ids;
-    bind_text(s, 1, state);
+    dg_sqlite_bind_text(s, 1, state);
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(ids, json_integer(sqlite3_column_int64(s, 0)));
     sqlite3_finalize(s);
@@ -178,8 +164,8 @@ int store_item_get(fl_state *st, int64_t offer, uint32_t file_id, char **part, c
     sqlite3_bind_int64(s, 1, offer);
     sqlite3_bind_int64(s, 2, file_id);
     if (sqlite3_step(s) == SQLITE_ROW) {
-        *part = col_dup(s, 0);
-        *final = col_dup(s, 1);
+        *part = dg_sqlite_col_dup(s, 0);
+        *final = dg_sqlite_col_dup(s, 1);
         *done = sqlite3_column_int(s, 2) != 0;
     }
     sqlite3_finalize(s);
@@ -195,8 +181,8 @@ int store_item_set(fl_state *st, int64_t offer, uint32_t file_id, const char *pa
         return -1;
     sqlite3_bind_int64(s, 1, offer);
     sqlite3_bind_int64(s, 2, file_id);
-    bind_text(s, 3, part);
-    bind_text(s, 4, final);
+    dg_sqlite_bind_text(s, 3, part);
+    dg_sqlite_bind_text(s, 4, final);
     sqlite3_bind_int(s, 5, done);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(s);
@@ -236,7 +222,7 @@ int store_share_put(fl_state *st, uint32_t packet_no, int64_t created, const jso
     if (s) {
         sqlite3_bind_int64(s, 1, packet_no);
         sqlite3_bind_int64(s, 2, created);
-        bind_text(s, 3, text);
+        dg_sqlite_bind_text(s, 3, text);
         rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
         sqlite3_finalize(s);
     }
