@@ -9,6 +9,7 @@ the test's port and the test checks that no plaintext crossed the wire.
 Traffic stays on 127.0.0.x; every daemon is stopped by PID even on failure.
 """
 import base64
+import ctypes
 import os
 import socket
 import struct
@@ -55,12 +56,46 @@ def parse(data):
     return parts[1].decode(), parts[2].decode(), parts[3].decode(), int(parts[4]), parts[5]
 
 
+SO_ATTACH_FILTER = 26
+SO_RCVBUFFORCE = 33
+
+
+def udp_port_filter(port):
+    """struct sock_fprog for IPv4 UDP packets with port as source or destination."""
+    insns = [
+        (0x28, 0, 0, 12),          # ldh [12]           ethertype
+        (0x15, 0, 10, 0x0800),     # jeq IPv4, else drop
+        (0x30, 0, 0, 23),          # ldb [23]           protocol
+        (0x15, 0, 8, 17),          # jeq UDP, else drop
+        (0x28, 0, 0, 20),          # ldh [20]           fragment offset
+        (0x45, 6, 0, 0x1FFF),      # jset -> drop (not the first fragment)
+        (0xB1, 0, 0, 14),          # ldxb 4*([14]&0xf)  IP header length
+        (0x48, 0, 0, 14),          # ldh [x+14]         source port
+        (0x15, 2, 0, port),        # jeq port -> accept
+        (0x48, 0, 0, 16),          # ldh [x+16]         destination port
+        (0x15, 0, 1, port),        # jeq port -> accept, else drop
+        (0x06, 0, 0, 262144),      # accept: ret whole packet
+        (0x06, 0, 0, 0),           # drop
+    ]
+    prog = b"".join(struct.pack("HBBI", *i) for i in insns)
+    buf = ctypes.create_string_buffer(prog)
+    Capture._keep.append(buf)  # the kernel copies it, but keep it for the call's duration
+    return struct.pack("HL", len(insns), ctypes.addressof(buf))
+
+
 class Capture:
+    _keep = []
+
     """UDP payloads to or from port on lo, from a raw AF_PACKET socket (root only)."""
 
     def __init__(self, port):
         self.port, self.payloads, self.stop = port, [], False
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
+        # Only UDP to or from port reaches this socket (classic BPF, as `tcpdump -dd udp port
+        # N` prints it), into a large buffer: other tests may push gigabytes over lo at the
+        # same time, and a full buffer would drop the very packets this test looks at.
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, udp_port_filter(port))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)
         self.sock.bind(("lo", 0))
         self.sock.settimeout(0.1)
         self.thread = threading.Thread(target=self.run, daemon=True)
