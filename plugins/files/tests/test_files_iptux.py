@@ -130,7 +130,6 @@ class TestIptuxFiles(DaemonTestCase):
             "identity.user=" + DENGON_USER,
             "identity.host=" + DENGON_HOST,
             "identity.nickname=" + DENGON_NICK,
-            "ipmsg.legacy_codepage=UTF-8",  # iptux's UTF-8 without UTF8OPT (see the test doc)
             "ipmsg.announce_interval_s=0",
             "files.download_dir=" + os.path.join(self.tmp, "dengon-dl"),
         ]

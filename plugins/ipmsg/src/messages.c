@@ -430,15 +430,15 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
     m->from = make_key(user, host);
     m->nickname = strdup(u && u->nickname && *u->nickname ? u->nickname : user);
     m->addr = from;
-    m->text =
-        rx_text(st, pkt, encrypted ? (ipmsg_slice){plain.text, strlen(plain.text)} : pkt->extra);
+    m->text = rx_text_from(st, pkt, u,
+                           encrypted ? (ipmsg_slice){plain.text, strlen(plain.text)} : pkt->extra);
     /* §5.1: the attach list is the first section after the text's NUL, or
      * inside the ciphertext with ENCEXTMSGOPT (§6.3). */
     ipmsg_slice attach = encrypted && plain.attach
                              ? (ipmsg_slice){plain.attach, strlen(plain.attach)}
                              : (pkt->n_sections > 0 ? pkt->sections[0] : (ipmsg_slice){0});
     if ((pkt->opts & IPMSG_FILEATTACHOPT) && attach.len > 0 &&
-        !(m->attachments = rx_text(st, pkt, attach))) {
+        !(m->attachments = rx_text_from(st, pkt, u, attach))) {
         ipm_msg_free(m);
         goto out;
     }

@@ -122,11 +122,44 @@ static void schedule_answer(ipm_state *st, ipm_addr to, bool utf8)
 
 /* ---- incoming entries ---- */
 
-static ipm_presence presence_of(uint32_t mode, uint32_t opts)
+/*
+ * An ANSENTRY from iptux answers our broadcast BR_ENTRY, whose legacy fields
+ * are in the legacy code page (CP932 by default), and iptux reads only UTF-8
+ * (§8): it now shows our nickname garbled. A unicast ANSENTRY in UTF-8 makes
+ * it update our nickname and group (iptux answers an ANSENTRY only when the
+ * encodings differ, so no ping-pong; BR_ABSENCE cannot carry UTF8OPT, §1.3).
+ * One per second at most: iptux answers each copy of a BR_ENTRY (every
+ * broadcast address, the host list).
+ */
+static void reintroduce_in_utf8(ipm_state *st, ipm_user *u, ipm_addr to)
+{
+    uint64_t now = ipm_mono_ms();
+    if (u->reintroduced_ms && now - u->reintroduced_ms < 1000)
+        return;
+    u->reintroduced_ms = now;
+    char buf[IPM_TX_MAX];
+    size_t len;
+    if (tx_entry(st, IPMSG_ANSENTRY, IPMSG_UTF8OPT, buf, sizeof buf, &len) == 0)
+        net_send(st, to, buf, len);
+}
+
+/* iptux's version ("1_iptux 0.8.3") or its 4th entry section, an encoding
+ * name ("utf-8"): not an empty section or a UTF-8 block after an empty one. */
+static bool looks_like_iptux(const ipmsg_packet *pkt, const ipmsg_entry *e)
+{
+    if (memmem(pkt->version.ptr, pkt->version.len, "iptux", 5))
+        return true;
+    const char *enc = e->iptux_encoding;
+    return enc && *enc && !strchr(enc, '\n') && !strchr(enc, ':');
+}
+
+/* iptux sets ABSENCEOPT in every entry it sends (§8): from it the bit says
+ * nothing, so an iptux peer is online until it leaves. */
+static ipm_presence presence_of(uint32_t mode, uint32_t opts, bool iptux)
 {
     if (mode == IPMSG_BR_EXIT)
         return IPM_OFFLINE;
-    return (opts & IPMSG_ABSENCEOPT) ? IPM_ABSENT : IPM_ONLINE;
+    return (opts & IPMSG_ABSENCEOPT) && !iptux ? IPM_ABSENT : IPM_ONLINE;
 }
 
 void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
@@ -147,7 +180,7 @@ void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
     /* Windows sends "nick[title]" while absent (§4.2): the list keeps the
      * plain nickname (recipients are resolved by it), the status says absent.
      * iptux always sets ABSENCEOPT (§9.3) and never decorates: left alone. */
-    bool iptux = e.iptux_encoding || memmem(pkt->version.ptr, pkt->version.len, "iptux", 5);
+    bool iptux = looks_like_iptux(pkt, &e);
     if ((pkt->opts & IPMSG_ABSENCEOPT) && !iptux && e.nick)
         e.nick[ipm_nick_undecorated_len(e.nick, strlen(e.nick))] = '\0';
     ipm_user_info info = {
@@ -163,7 +196,10 @@ void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
          * (the status goes out again in ANSLIST pages, §4.5). */
         .status =
             pkt->mode == IPMSG_BR_EXIT && known ? known->status : (pkt->opts & ~IPMSG_UTF8OPT),
-        .presence = presence_of(pkt->mode, pkt->opts),
+        .presence = presence_of(pkt->mode, pkt->opts, iptux),
+        /* iptux ignores UTF8OPT but tries UTF-8 before its other encodings
+         * (§8), whatever encoding it announces: UTF-8 is always read right. */
+        .iptux = iptux,
     };
     ipm_user *u = NULL;
     char *moved_from = NULL;
@@ -192,6 +228,8 @@ void presence_on_entry(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         cryptohook_on_entry(st, u, pkt->mode == IPMSG_BR_ENTRY);
     if (u && pkt->mode == IPMSG_BR_ENTRY)
         schedule_answer(st, from, u->utf8);
+    else if (u && u->iptux && pkt->mode == IPMSG_ANSENTRY)
+        reintroduce_in_utf8(st, u, from);
     /* Just went absent: ask for the text, as the user list shows it (§4.6). */
     if (u && u->presence == IPM_ABSENT && before != IPM_ABSENT)
         tx_simple(st, from, IPMSG_GETABSENCEINFO | (u->utf8 ? IPMSG_UTF8OPT : 0), NULL);

@@ -34,6 +34,19 @@ char *rx_text(ipm_state *st, const ipmsg_packet *pkt, ipmsg_slice s)
     return out;
 }
 
+char *rx_text_from(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *sender, ipmsg_slice s)
+{
+    /* iptux writes UTF-8 (its default) and never says so with UTF8OPT (§8):
+     * from a known iptux peer, text that is valid UTF-8 is taken as UTF-8. */
+    if (sender && sender->iptux && ipmsg_packet_enc(pkt->command) == IPMSG_ENC_LEGACY &&
+        ipmsg_utf8_valid(s.ptr, s.len)) {
+        char *out = NULL;
+        if (ipmsg_decode_slice(st->cs, IPMSG_ENC_UTF8, s, &out, NULL, NULL) == IPMSG_OK)
+            return out;
+    }
+    return rx_text(st, pkt, s);
+}
+
 /* Our own broadcast looping back: same names as ours on the wire. */
 static bool is_own(const ipm_state *st, const ipmsg_packet *pkt)
 {

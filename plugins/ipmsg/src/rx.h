@@ -19,5 +19,8 @@ void rx_datagram(ipm_state *st, const char *data, size_t len, size_t real_len, i
 int rx_names(ipm_state *st, const ipmsg_packet *pkt, char **user, char **host);
 /* Decodes a slice of the packet by its encoding (UTF8OPT or legacy); new string or NULL. */
 char *rx_text(ipm_state *st, const ipmsg_packet *pkt, ipmsg_slice s);
+/* rx_text for a message body from sender (NULL = unknown), which may be a
+ * peer known to write UTF-8 without UTF8OPT. */
+char *rx_text_from(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *sender, ipmsg_slice s);
 
 #endif

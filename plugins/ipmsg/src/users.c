@@ -258,13 +258,14 @@ static int apply(ipm_users *t, ipm_user *u, const ipm_user_info *in)
     int changed = nick | group;
     if (!ipm_addr_eq(u->addr, in->addr) || u->presence != in->presence)
         changed = 1;
-    bool utf8 = (in->status & IPMSG_CAPUTF8OPT) != 0;
+    bool utf8 = (in->status & IPMSG_CAPUTF8OPT) != 0 || in->iptux;
     if (utf8 != u->utf8)
         changed = 1;
     u->addr = in->addr;
     u->presence = in->presence;
     u->status = in->status;
     u->utf8 = utf8;
+    u->iptux = in->iptux;
     if (in->presence != IPM_ABSENT) {
         free(u->absence_text);
         u->absence_text = NULL;

@@ -40,8 +40,10 @@ typedef struct ipm_user {
     ipm_addr addr;
     uint32_t status; /* last entry options (ABSENCEOPT, CAPUTF8OPT, DIALUPOPT...) */
     ipm_presence presence;
-    bool utf8;     /* the peer showed CAPUTF8OPT (or sent UTF8OPT): §1.3 */
-    char uuid[37]; /* dengon identity UUID, "" for other clients */
+    bool utf8;  /* the peer showed CAPUTF8OPT (or sent UTF8OPT): §1.3; or is iptux */
+    bool iptux; /* its entries use iptux's layout or version: text is UTF-8 without UTF8OPT */
+    uint64_t reintroduced_ms; /* iptux: when our UTF-8 ANSENTRY last went to it (presence.c) */
+    char uuid[37];            /* dengon identity UUID, "" for other clients */
     int64_t first_seen, last_seen;
 
     /* Table bookkeeping (users.c): index chains and the order of arrival. */
@@ -66,6 +68,7 @@ typedef struct ipm_user_info {
     ipm_addr addr;
     uint32_t status;
     ipm_presence presence;
+    bool iptux; /* iptux: reads UTF-8 without CAPUTF8OPT, writes it without UTF8OPT (§8) */
 } ipm_user_info;
 
 typedef enum ipm_upsert {
