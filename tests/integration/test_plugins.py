@@ -26,7 +26,7 @@ EXPECTED = {
     "start-fails": ("start_failed", "start failed: DG_ERR (deliberate failure after registering everything)"),
     "dep-on-fails": ("unresolved", "depends on start-fails"),
     "abi-major": ("incompatible", "ABI major 2, host speaks 1"),
-    "abi-minor": ("incompatible", "needs ABI 1.99, host has 1.1"),
+    "abi-minor": ("incompatible", "needs ABI 1.99, host has 1.2"),
     "wrong-platform": ("incompatible", "built for plan9-mips"),
     "cycle-a": ("unresolved", "dependency cycle: cycle-a -> cycle-b -> cycle-a"),
     "cycle-b": ("unresolved", "dependency cycle: cycle-a -> cycle-b -> cycle-a"),

@@ -229,7 +229,7 @@ static void corpus_states_and_reasons(void **state)
     expect(f, "dup-key", "invalid", "duplicate");
     expect(f, "unknown-key", "invalid", "permisions");
     expect(f, "abi-major", "incompatible", "ABI major 2, host speaks 1");
-    expect(f, "abi-minor", "incompatible", "needs ABI 1.99, host has 1.1");
+    expect(f, "abi-minor", "incompatible", "needs ABI 1.99, host has 1.2");
     expect(f, "wrong-platform", "incompatible", "built for plan9-mips, this is linux-");
     expect(f, "off-by-default", "disabled", "disabled by config (default)");
 

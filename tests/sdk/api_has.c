@@ -3,7 +3,7 @@
  *   - at compile time, the layout of ABI 1.0 (dg_host_api members in order,
  *     one pointer apart; the descriptor; the numeric values of every
  *     constant), and the members each later minor appended right after it
- *     (1.1: publish_ordered). Appending members keeps these true; reordering,
+ *     (1.1: publish_ordered; 1.2: rpc_reply_json). Appending members keeps these true; reordering,
  *     inserting, removing or renumbering fails the build of this test;
  *   - at run time, DG_API_HAS against host tables truncated to every possible
  *     size (an older host), a larger one (a newer host), NULL members and a
@@ -45,10 +45,14 @@
 /* Members added by minor 1, in declaration order, right after minor 0's. */
 #define DG_API_MINOR1_MEMBERS(X) X(publish_ordered)
 
+/* Members added by minor 2, right after minor 1's. */
+#define DG_API_MINOR2_MEMBERS(X) X(rpc_reply_json)
+
 /* Every member this header knows, in order. */
 #define DG_API_MEMBERS(X)                                                                          \
     DG_API_MINOR0_MEMBERS(X)                                                                       \
-    DG_API_MINOR1_MEMBERS(X)
+    DG_API_MINOR1_MEMBERS(X)                                                                       \
+    DG_API_MINOR2_MEMBERS(X)
 
 enum api_member_index {
 #define AS_INDEX(m) IDX_##m,
@@ -81,8 +85,14 @@ _Static_assert(sizeof(dg_host_api) >= 8 + N_MINOR0_MEMBERS * FN_SIZE, "minor 0 t
 _Static_assert(DG_ABI_MINOR >= 1, "this header has the minor-1 members");
 _Static_assert(offsetof(dg_host_api, publish_ordered) == 8 + N_MINOR0_MEMBERS * FN_SIZE,
                "publish_ordered is the first member after minor 0");
-_Static_assert(DG_ABI_MINOR > 1 || sizeof(dg_host_api) == 8 + N_MEMBERS * FN_SIZE,
-               "minor 1 has exactly these members; a new member needs DG_ABI_MINOR + 1");
+
+/* ---- compile time: what ABI 1.2 appended ---- */
+
+_Static_assert(DG_ABI_MINOR >= 2, "this header has the minor-2 members");
+_Static_assert(offsetof(dg_host_api, rpc_reply_json) == 8 + (N_MINOR0_MEMBERS + 1) * FN_SIZE,
+               "rpc_reply_json is the first member after minor 1");
+_Static_assert(DG_ABI_MINOR > 2 || sizeof(dg_host_api) == 8 + N_MEMBERS * FN_SIZE,
+               "minor 2 has exactly these members; a new member needs DG_ABI_MINOR + 1");
 
 _Static_assert(offsetof(dg_plugin_descriptor, struct_size) == 0, "descriptor.struct_size");
 _Static_assert(offsetof(dg_plugin_descriptor, abi_major) == 4, "descriptor.abi_major");
@@ -164,6 +174,13 @@ int main(void)
     EXPECT(count_present(&older) == IDX_##m);
     DG_API_MEMBERS(TRUNCATE_AFTER)
 #undef TRUNCATE_AFTER
+
+    /* A 1.1 host: publish_ordered but no rpc_reply_json. */
+    dg_host_api v11 = full;
+    v11.struct_size = (uint32_t)(8 + (N_MINOR0_MEMBERS + 1) * FN_SIZE);
+    v11.abi_minor = 1;
+    EXPECT(DG_API_HAS(&v11, publish_ordered));
+    EXPECT(!DG_API_HAS(&v11, rpc_reply_json));
 
     /* A 1.0 host: every minor-0 member, no publish_ordered. */
     dg_host_api v10 = full;

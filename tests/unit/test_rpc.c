@@ -93,6 +93,26 @@ static void h_remove_self(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, 
     assert_int_equal(*(int *)user, 7);
 }
 
+/* Answers with the text in params.text (a JSON string), as rpc_reply_json does. */
+static void h_text(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *user)
+{
+    const char *text = json_string_value(json_object_get(params, "text"));
+    dg_rpc_reply_json(call, strdup(text), strlen(text));
+}
+
+/* What a done_json callback saw. */
+static char seen_text[256];
+static int seen_text_calls;
+static void record_text(void *user, const char *json, size_t len)
+{
+    outcome *o = user;
+    o->calls++;
+    seen_text_calls++;
+    assert_true(len < sizeof seen_text);
+    memcpy(seen_text, json, len);
+    seen_text[len] = '\0';
+}
+
 static int setup(void **state)
 {
     dg_log_set_stderr(0); /* expected error logs (double answers) would clutter the output */
@@ -109,6 +129,59 @@ static int teardown(void **state)
 {
     dg_rpc_free(*state);
     return 0;
+}
+
+static void test_reply_json(void **state)
+{
+    dg_rpc *rpc = *state;
+    outcome o = {0};
+    seen_text_calls = 0;
+    assert_int_equal(dg_rpc_register(rpc, PLUGIN_A, "alpha.text", "", h_text, NULL, NULL), DG_OK);
+    assert_int_equal(dg_rpc_register(rpc, PLUGIN_A, "alpha.later", "", h_later, NULL, NULL), DG_OK);
+
+    /* A transport that forwards text gets it as it is, not through done. */
+    json_t *p = json_pack("{s:s}", "text", "[{\"a\":1},\"\\u00e9\"]");
+    assert_null(dg_rpc_invoke_ex(rpc, "alpha.text", p, record_done, record_text, &o));
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(seen_text_calls, 1);
+    assert_string_equal(seen_text, "[{\"a\":1},\"\\u00e9\"]");
+    assert_null(o.result);
+    assert_int_equal(dg_rpc_pending(rpc), 0);
+    outcome_clear(&o);
+
+    /* A caller that wants a tree gets the text parsed. */
+    assert_null(dg_rpc_invoke(rpc, "alpha.text", p, record_done, &o));
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(o.result, 0), "a")), 1);
+    assert_string_equal(json_string_value(json_array_get(o.result, 1)), "\xc3\xa9");
+    outcome_clear(&o);
+    json_decref(p);
+
+    /* A raw newline would break line framing: refused, whoever the caller. */
+    p = json_pack("{s:s}", "text", "[1,\n2]");
+    assert_null(dg_rpc_invoke_ex(rpc, "alpha.text", p, record_done, record_text, &o));
+    assert_int_equal(error_code(&o), DG_RPC_INTERNAL_ERROR);
+    assert_int_equal(seen_text_calls, 1);
+    outcome_clear(&o);
+    json_decref(p);
+
+    /* Text that does not parse, for a tree caller: an error, not a crash. */
+    p = json_pack("{s:s}", "text", "[1,");
+    assert_null(dg_rpc_invoke(rpc, "alpha.text", p, record_done, &o));
+    assert_int_equal(error_code(&o), DG_RPC_INTERNAL_ERROR);
+    outcome_clear(&o);
+    json_decref(p);
+
+    /* Detached (the client left): the text is dropped, nobody is called. */
+    dg_rpc_call *call = dg_rpc_invoke_ex(rpc, "alpha.later", NULL, record_done, record_text, &o);
+    assert_non_null(call);
+    dg_rpc_detach(call);
+    dg_rpc_reply_json(stashed, strdup("1"), 1);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(dg_rpc_pending(rpc), 0);
+    /* Answering again is ignored (logged), the text freed. */
+    dg_rpc_reply_json(stashed, strdup("2"), 1);
+    assert_int_equal(o.calls, 0);
 }
 
 static void test_method_names(void **state)
@@ -438,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_json, setup, teardown),
     };
     return cmocka_run_group_tests_name("rpc", tests, NULL, NULL);
 }

@@ -138,22 +138,21 @@ static void on_write(uv_write_t *req, int status)
         close_handles(c);
 }
 
-/* Queues one response line. response is borrowed. */
-static void send_response(ctl_client *c, const json_t *response)
+/* Queues an encoded line (malloc'd, taken) to the client. */
+static void send_line(ctl_client *c, char *data, size_t len)
 {
-    if (c->closing)
+    if (c->closing) {
+        free(data);
         return;
+    }
     ctl_write *w = calloc(1, sizeof *w);
-    size_t len = 0;
-    if (w)
-        w->data = response ? dg_control_encode_response(response, &len) : NULL;
-    if (!w || !w->data) {
-        /* A client that would silently miss an answer must learn it: close it. */
+    if (!w) {
+        free(data);
         dg_log(DG_LOG_ERROR, "control", "out of memory answering a client; closing it");
-        free(w);
         begin_close(c, 1);
         return;
     }
+    w->data = data;
     w->client = c;
     uv_buf_t buf = uv_buf_init(w->data, (unsigned int)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write);
@@ -165,6 +164,22 @@ static void send_response(ctl_client *c, const json_t *response)
         return;
     }
     c->writes++;
+}
+
+/* Queues one response line. response is borrowed. */
+static void send_response(ctl_client *c, const json_t *response)
+{
+    if (c->closing)
+        return;
+    size_t len = 0;
+    char *data = response ? dg_control_encode_response(response, &len) : NULL;
+    if (!data) {
+        /* A client that would silently miss an answer must learn it: close it. */
+        dg_log(DG_LOG_ERROR, "control", "out of memory answering a client; closing it");
+        begin_close(c, 1);
+        return;
+    }
+    send_line(c, data, len);
 }
 
 static void send_error(ctl_client *c, const json_t *id, int code, const char *message)
@@ -179,6 +194,8 @@ static void send_error(ctl_client *c, const json_t *id, int code, const char *me
 
 /* ---- calls ---- */
 
+static void request_answered(ctl_request *req);
+
 static void on_done(void *user, const json_t *result, const json_t *error)
 {
     ctl_request *req = user;
@@ -190,6 +207,13 @@ static void on_done(void *user, const json_t *result, const json_t *error)
     if (!c->closing)
         send_response(c, response); /* NULL response (OOM) closes the client */
     json_decref(response);
+    request_answered(req);
+}
+
+/* After the answer to req was queued: forget req, maybe close or resume the client. */
+static void request_answered(ctl_request *req)
+{
+    ctl_client *c = req->client;
     unlink_request(c, req);
     int synchronous = req->invoking; /* handle_line frees it and handles the close */
     if (synchronous)
@@ -201,6 +225,22 @@ static void on_done(void *user, const json_t *result, const json_t *error)
         begin_close(c, 1);
     else
         schedule_resume(c);
+}
+
+/* An answer given as text (dg_rpc_reply_json): framed like dump_line would frame it. */
+static void on_done_json(void *user, const char *json, size_t len)
+{
+    ctl_request *req = user;
+    json_t *id = req->id ? req->id : json_null();
+    char *id_text = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *line = NULL;
+    size_t line_len = 0;
+    if (id_text && dg_control_frame_result(id_text, json, len, &line, &line_len) == 0)
+        send_line(req->client, line, line_len); /* takes line */
+    else if (!req->client->closing)
+        begin_close(req->client, 1); /* out of memory: the client must not miss an answer */
+    free(id_text);
+    request_answered(req);
 }
 
 static void handle_line(ctl_client *c, const char *line, size_t len)
@@ -231,7 +271,8 @@ static void handle_line(ctl_client *c, const char *line, size_t len)
     link_request(c, req);
 
     req->invoking = 1;
-    dg_rpc_call *call = dg_rpc_invoke(ctl->rpc, parsed.method, parsed.params, on_done, req);
+    dg_rpc_call *call =
+        dg_rpc_invoke_ex(ctl->rpc, parsed.method, parsed.params, on_done, on_done_json, req);
     req->invoking = 0;
     dg_control_request_clear(&parsed);
 

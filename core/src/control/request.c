@@ -169,3 +169,27 @@ char *dg_control_encode_response(const json_t *resp, size_t *len)
     json_decref(error);
     return line;
 }
+
+int dg_control_frame_result(const char *id_text, const char *json, size_t len, char **line,
+                            size_t *line_len)
+{
+    static const char head[] = "{\"id\":", mid[] = ",\"result\":", tail[] = "}\n";
+    size_t id_len = strlen(id_text);
+    size_t total = sizeof head - 1 + id_len + sizeof mid - 1 + len + sizeof tail - 1;
+    char *out = malloc(total);
+    if (!out)
+        return -1;
+    char *p = out;
+    memcpy(p, head, sizeof head - 1);
+    p += sizeof head - 1;
+    memcpy(p, id_text, id_len);
+    p += id_len;
+    memcpy(p, mid, sizeof mid - 1);
+    p += sizeof mid - 1;
+    memcpy(p, json, len);
+    p += len;
+    memcpy(p, tail, sizeof tail - 1);
+    *line = out;
+    *line_len = total;
+    return 0;
+}

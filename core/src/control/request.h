@@ -45,5 +45,12 @@ json_t *dg_control_error_response(const json_t *id, const json_t *error);
  * buffer (*len bytes, not NUL-terminated), NULL only when out of memory.
  */
 char *dg_control_encode_response(const json_t *response, size_t *len);
+/*
+ * The response line for a result already serialised (dg_rpc_reply_json):
+ * {"id":<id_text>,"result":<json>}\n, as dg_control_encode_response frames a
+ * tree. *line is malloc'd. 0, or -1 when out of memory.
+ */
+int dg_control_frame_result(const char *id_text, const char *json, size_t len, char **line,
+                            size_t *line_len);
 
 #endif

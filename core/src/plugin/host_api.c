@@ -97,8 +97,7 @@ static dg_sub *api_intercept(dg_ctx *ctx, const char *pattern, int priority, dg_
 
 static void api_unsubscribe(dg_ctx *ctx, dg_sub *sub)
 {
-    if (dg_ctx_check(ctx) && sub &&
-        dg_bus_unsubscribe_owned(ctx->host->bus, ctx, sub) != DG_OK)
+    if (dg_ctx_check(ctx) && sub && dg_bus_unsubscribe_owned(ctx->host->bus, ctx, sub) != DG_OK)
         dg_log(DG_LOG_WARN, ctx->id, "unsubscribe: not a live subscription of this plugin");
 }
 
@@ -115,6 +114,15 @@ static int api_rpc_register(dg_ctx *ctx, const char *method, const char *summary
     if (has_prefix(method, "core.") || has_prefix(method, "config."))
         return DG_EDENIED;
     return dg_rpc_register(ctx->host->rpc, ctx, method, summary, fn, user, user_free);
+}
+
+static void api_rpc_reply_json(dg_rpc_call *call, char *json, size_t len)
+{
+    if (!call) {
+        free(json);
+        return;
+    }
+    dg_rpc_reply_json(call, json, len);
 }
 
 static void api_rpc_reply(dg_rpc_call *call, json_t *result)
@@ -267,6 +275,7 @@ static const dg_host_api host_api = {
     .data_dir = api_data_dir,
     .plugin_id = api_plugin_id,
     .publish_ordered = api_publish_ordered,
+    .rpc_reply_json = api_rpc_reply_json,
 };
 
 const dg_host_api *dg_plugin_api(void)

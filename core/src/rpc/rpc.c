@@ -29,7 +29,8 @@ struct dg_rpc_call_rec {
     dg_rpc *rpc; /* NULL once dg_rpc_free dropped it */
     dg_ctx *owner;
     char *method;
-    dg_rpc_done_fn done; /* NULL when detached */
+    dg_rpc_done_fn done;           /* NULL when detached */
+    dg_rpc_done_json_fn done_json; /* optional: takes dg_rpc_reply_json text as it is */
     void *done_user;
     dg_rpc_call_rec *prev, *next;
 };
@@ -231,8 +232,10 @@ void dg_rpc_remove_owner(dg_rpc *rpc, dg_ctx *owner)
         /* Cannot fail them one by one safely: detach them so no done runs late. */
         dg_log(DG_LOG_ERROR, "rpc", "out of memory failing calls of %s", owner_name(rpc, owner));
         for (dg_rpc_call_rec *rec = rpc->pending; rec; rec = rec->next)
-            if (rec->owner == owner)
+            if (rec->owner == owner) {
                 rec->done = NULL;
+                rec->done_json = NULL;
+            }
         return;
     }
     size_t k = 0;
@@ -267,6 +270,12 @@ static void complete_now(dg_rpc_done_fn done, void *done_user, json_t *error)
 dg_rpc_call *dg_rpc_invoke(dg_rpc *rpc, const char *name, const json_t *params, dg_rpc_done_fn done,
                            void *done_user)
 {
+    return dg_rpc_invoke_ex(rpc, name, params, done, NULL, done_user);
+}
+
+dg_rpc_call *dg_rpc_invoke_ex(dg_rpc *rpc, const char *name, const json_t *params,
+                              dg_rpc_done_fn done, dg_rpc_done_json_fn done_json, void *done_user)
+{
     int found = 0;
     size_t at = name ? method_index(rpc, name, &found) : 0;
     if (!found) {
@@ -295,6 +304,7 @@ dg_rpc_call *dg_rpc_invoke(dg_rpc *rpc, const char *name, const json_t *params, 
     rec->rpc = rpc;
     rec->owner = m->owner;
     rec->done = done;
+    rec->done_json = done_json;
     rec->done_user = done_user;
     rec->next = rpc->pending;
     if (rpc->pending)
@@ -314,20 +324,30 @@ dg_rpc_call *dg_rpc_invoke(dg_rpc *rpc, const char *name, const json_t *params, 
 void dg_rpc_detach(dg_rpc_call *call)
 {
     dg_rpc_call_rec *rec = dg_rpc_calls_get(dg_rpc_call_id(call));
-    if (rec)
+    if (rec) {
         rec->done = NULL;
+        rec->done_json = NULL;
+    }
+}
+
+/* The record of a call being answered, or NULL (logged) when it cannot be. */
+static dg_rpc_call_rec *take_for_answer(dg_rpc_call *call)
+{
+    uint64_t id = dg_rpc_call_id(call);
+    dg_rpc_call_rec *rec = dg_rpc_calls_take(id);
+    if (!rec)
+        dg_log(DG_LOG_ERROR, "rpc",
+               "answer to call #%" PRIu64 " ignored: it was already answered, or failed "
+               "because its plugin stopped (a handler must answer exactly once)",
+               id);
+    return rec;
 }
 
 /* result and error are stolen; exactly one is non-NULL. */
 static void answer(dg_rpc_call *call, json_t *result, json_t *error)
 {
-    uint64_t id = dg_rpc_call_id(call);
-    dg_rpc_call_rec *rec = dg_rpc_calls_take(id);
+    dg_rpc_call_rec *rec = take_for_answer(call);
     if (!rec) {
-        dg_log(DG_LOG_ERROR, "rpc",
-               "answer to call #%" PRIu64 " ignored: it was already answered, or failed "
-               "because its plugin stopped (a handler must answer exactly once)",
-               id);
         json_decref(result);
         json_decref(error);
         return;
@@ -348,6 +368,41 @@ static void answer(dg_rpc_call *call, json_t *result, json_t *error)
 void dg_rpc_reply(dg_rpc_call *call, json_t *result)
 {
     answer(call, result ? result : json_null(), NULL);
+}
+
+void dg_rpc_reply_json(dg_rpc_call *call, char *json, size_t len)
+{
+    /* The control socket frames answers by line: a raw newline would cut this one. */
+    if (!json || len == 0 || memchr(json, '\n', len) || memchr(json, '\0', len)) {
+        free(json);
+        dg_rpc_fail(call, DG_RPC_INTERNAL_ERROR,
+                    "the handler answered text that is not one line of JSON");
+        return;
+    }
+    dg_rpc_call_rec *probe = dg_rpc_calls_get(dg_rpc_call_id(call));
+    if (probe && !probe->done_json && probe->done) {
+        /* A caller that wants a tree: parse it here, once. */
+        json_error_t jerr;
+        json_t *result = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+        free(json);
+        if (!result)
+            dg_rpc_fail(call, DG_RPC_INTERNAL_ERROR, "the handler answered invalid JSON: %s",
+                        jerr.text);
+        else
+            answer(call, result, NULL);
+        return;
+    }
+    dg_rpc_call_rec *rec = take_for_answer(call);
+    if (!rec) {
+        free(json);
+        return;
+    }
+    if (rec->rpc)
+        unlink_rec(rec->rpc, rec);
+    if (rec->done_json)
+        rec->done_json(rec->done_user, json, len);
+    free(json);
+    free_rec(rec);
 }
 
 void dg_rpc_failv(dg_rpc_call *call, int code, const char *fmt, va_list ap)

@@ -63,10 +63,28 @@ void dg_rpc_remove_owner(dg_rpc *rpc, dg_ctx *owner);
  */
 dg_rpc_call *dg_rpc_invoke(dg_rpc *rpc, const char *method, const json_t *params,
                            dg_rpc_done_fn done, void *done_user);
+/*
+ * A result the handler answered as text (dg_rpc_reply_json): borrowed, len
+ * bytes of one compact JSON value without raw newlines.
+ */
+typedef void (*dg_rpc_done_json_fn)(void *done_user, const char *json, size_t len);
+/*
+ * dg_rpc_invoke for a transport that can forward serialised results: a
+ * dg_rpc_reply_json answer goes to done_json as it is (every other answer,
+ * and every error, still goes to done). done_json NULL = dg_rpc_invoke.
+ */
+dg_rpc_call *dg_rpc_invoke_ex(dg_rpc *rpc, const char *method, const json_t *params,
+                              dg_rpc_done_fn done, dg_rpc_done_json_fn done_json, void *done_user);
 /* The client went away: the eventual answer is discarded. No-op if already answered. */
 void dg_rpc_detach(dg_rpc_call *call);
 
 void dg_rpc_reply(dg_rpc_call *call, json_t *result);
+/*
+ * The result as compact JSON text (malloc'd, stolen): to done_json when the
+ * caller gave one, else parsed for done. Text with a raw newline, or that
+ * does not parse for a done caller, fails the call with DG_RPC_INTERNAL_ERROR.
+ */
+void dg_rpc_reply_json(dg_rpc_call *call, char *json, size_t len);
 void dg_rpc_fail(dg_rpc_call *call, int code, const char *fmt, ...) DG_PRINTF(3, 4);
 void dg_rpc_failv(dg_rpc_call *call, int code, const char *fmt, va_list ap) DG_PRINTF(3, 0);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json_text.h"
 #include "rpc_params.h"
 #include "state.h"
 
@@ -56,6 +57,17 @@ static us_user *named_user(us_state *st, dg_rpc_call *call, const json_t *params
     return u;
 }
 
+/* A host older than ABI 1.2 has no rpc_reply_json: hand it a tree. */
+static void reply_parsed(us_state *st, dg_rpc_call *call, char *text, size_t len)
+{
+    json_t *list = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (list)
+        st->api->rpc_reply(call, list);
+    else
+        st->api->rpc_fail(call, DG_RPC_FAILED, "out of memory");
+}
+
 static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *user)
 {
     us_state *st = user;
@@ -71,21 +83,39 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
         return;
     }
     hidden |= all;
-    json_t *list = json_array();
     us_user **v = us_dir_sorted(&st->dir);
     if (st->dir.n && !v) {
-        json_decref(list);
         st->api->rpc_fail(call, DG_RPC_FAILED, "out of memory");
         return;
     }
+    /* Written as text: 10,000 people as a tree cost more than the target of
+     * the whole `dengon users --json` (issue 3: < 50 ms). */
+    dg_jt w;
+    dg_jt_init(&w, 256 * (st->dir.n + 1));
+    dg_jt_begin_array(&w);
     for (size_t i = 0; i < st->dir.n; i++) {
         const us_user *u = v[i];
+        /* The entries and their strings are scattered over the heap: fetch
+         * those a few places ahead while this one is written, or each string
+         * is a cache miss in turn (about half the time of a 10,000 list). */
+        if (i + 4 < st->dir.n)
+            __builtin_prefetch(v[i + 4]);
+        if (i + 2 < st->dir.n)
+            us_user_prefetch(v[i + 2]);
         if ((u->hidden && !hidden) || (online && u->status == US_OFFLINE))
             continue;
-        json_array_append_new(list, us_user_json(u));
+        us_user_write_json(u, &w);
     }
+    dg_jt_end_array(&w);
     free(v);
-    st->api->rpc_reply(call, list);
+    size_t len = 0;
+    char *text = dg_jt_finish(&w, &len);
+    if (!text)
+        st->api->rpc_fail(call, DG_RPC_FAILED, "out of memory");
+    else if (DG_API_HAS(st->api, rpc_reply_json))
+        st->api->rpc_reply_json(call, text, len);
+    else
+        reply_parsed(st, call, text, len);
 }
 
 static void rpc_get(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *user)

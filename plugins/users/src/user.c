@@ -1,5 +1,7 @@
 #include "user.h"
 
+#include "json_text.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,4 +269,48 @@ json_t *us_user_json(const us_user *u)
     if (u->first_exchange)
         json_object_set_new(o, "first_exchange", json_integer(u->first_exchange));
     return o;
+}
+
+void us_user_write_json(const us_user *u, dg_jt *w)
+{
+    /* Keys and their order as us_user_json (the unit test compares both). */
+    dg_jt_begin_object(w);
+    dg_jt_member_string(w, "key", u->key);
+    dg_jt_member_string(w, "user", u->user);
+    dg_jt_member_string(w, "host", u->host);
+    dg_jt_member_string(w, "nickname", u->nickname);
+    dg_jt_member_string(w, "group", u->group);
+    dg_jt_member_string(w, "address", u->address);
+    dg_jt_key(w, "addresses");
+    dg_jt_value(w, u->addresses);
+    dg_jt_member_string(w, "status", us_status_name(u->status));
+    dg_jt_key(w, "capabilities");
+    dg_jt_value(w, u->caps);
+    dg_jt_member_int(w, "first_seen", u->first_seen);
+    dg_jt_member_int(w, "last_seen", u->last_seen);
+    dg_jt_member_string(w, "priority", us_level_name(u->priority));
+    dg_jt_member_bool(w, "hidden", u->hidden);
+    if (u->uuid[0])
+        dg_jt_member_string(w, "uuid", u->uuid);
+    if (u->version)
+        dg_jt_member_string(w, "version", u->version);
+    if (u->absence)
+        dg_jt_member_string(w, "absence", u->absence);
+    if (u->first_exchange)
+        dg_jt_member_int(w, "first_exchange", u->first_exchange);
+    dg_jt_end_object(w);
+}
+
+void us_user_prefetch(const us_user *u)
+{
+    __builtin_prefetch(u->key);
+    __builtin_prefetch(u->user);
+    __builtin_prefetch(u->host);
+    __builtin_prefetch(u->nickname);
+    __builtin_prefetch(u->group);
+    __builtin_prefetch(u->address);
+    __builtin_prefetch(u->addresses);
+    __builtin_prefetch(u->caps);
+    if (u->version)
+        __builtin_prefetch(u->version);
 }

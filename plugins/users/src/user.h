@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dg_jt;
+
 /* A dengon identity UUID in canonical text form: 36 characters + NUL. */
 #define US_UUID_LEN 36
 /* Addresses remembered per user (several NICs, DHCP changes), most recent first. */
@@ -92,5 +94,9 @@ int us_addr_parse(const char *s, uint32_t *ip, uint16_t *port, bool *has_port);
  * hidden, and when known uuid, version, absence, first_exchange. New reference.
  */
 json_t *us_user_json(const us_user *u);
+/* The same object as us_user_json, written as text into w (users.list of thousands). */
+void us_user_write_json(const us_user *u, struct dg_jt *w);
+/* Asks the CPU to fetch the strings us_user_write_json reads (a hint only). */
+void us_user_prefetch(const us_user *u);
 
 #endif

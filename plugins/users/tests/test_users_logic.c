@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "json_text.h"
+
 #include "dir.h"
 #include "rules.h"
 #include "user.h"
@@ -138,6 +140,52 @@ static void test_address_history(void **state)
                         "10.0.0.8:2425");
     json_decref(j);
     us_user_free(c);
+    us_user_free(u);
+}
+
+/* users.list writes entries as text (us_user_write_json): it must say what us_user_json says. */
+static void assert_text_matches_tree(const us_user *u)
+{
+    dg_jt w;
+    dg_jt_init(&w, 0);
+    us_user_write_json(u, &w);
+    size_t len = 0;
+    char *text = dg_jt_finish(&w, &len);
+    assert_non_null(text);
+    json_t *parsed = json_loadb(text, len, 0, NULL);
+    json_t *tree = us_user_json(u);
+    assert_non_null(parsed);
+    if (!json_equal(parsed, tree)) {
+        char *want = json_dumps(tree, JSON_COMPACT);
+        fail_msg("text %s\ntree %s", text, want);
+    }
+    json_decref(parsed);
+    json_decref(tree);
+    free(text);
+}
+
+static void test_list_text_matches_json(void **state)
+{
+    (void)state;
+    us_user *u = us_user_new("bob", "pc");
+    assert_non_null(u);
+    assert_text_matches_tree(u); /* fresh: empty strings and arrays, no optional keys */
+    assert_int_equal(us_user_set_address(u, "10.0.0.1:2425"), 1);
+    assert_int_equal(us_user_set_address(u, "10.0.0.2:2425"), 1);
+    assert_int_equal(us_set_str(&u->nickname, "ボブ \"the\" \\ builder\n"), 1);
+    assert_int_equal(us_set_str(&u->group, "営業部"), 1);
+    assert_int_equal(us_set_opt(&u->version, "1_iptux 0.8.3"), 1);
+    assert_int_equal(us_set_opt(&u->absence, "lunch\tbreak"), 1);
+    json_array_append_new(u->caps, json_string("utf8"));
+    json_array_append_new(u->caps, json_string("encrypt"));
+    snprintf(u->uuid, sizeof u->uuid, "%s", "597ba628-43d8-4ea4-82cc-371768191656");
+    u->status = US_ABSENT;
+    u->priority = US_HIGHEST;
+    u->hidden = true;
+    u->first_seen = 1;
+    u->last_seen = 1795273662;
+    u->first_exchange = 1795273000;
+    assert_text_matches_tree(u);
     us_user_free(u);
 }
 
@@ -540,6 +588,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_parsing),
         cmocka_unit_test(test_address_history),
+        cmocka_unit_test(test_list_text_matches_json),
         cmocka_unit_test(test_dir_index),
         cmocka_unit_test(test_sort_order),
         cmocka_unit_test(test_resolve),

@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define DG_ABI_MAJOR 1
-#define DG_ABI_MINOR 1
+#define DG_ABI_MINOR 2
 
 /* Name of the entry symbol a plugin normally exports (the manifest's "entry"). */
 #define DG_PLUGIN_ENTRY_SYMBOL "dg_plugin_entry"
@@ -261,6 +261,20 @@ typedef struct dg_host_api {
      * Test with DG_API_HAS unless the manifest says "abi_min_minor": 1 or more.
      */
     int (*publish_ordered)(dg_ctx *ctx, const char *topic, json_t *payload);
+
+    /* ---- minor 2 ---- */
+
+    /*
+     * rpc_reply with the result already serialised: json is one JSON value
+     * as compact text (UTF-8, len bytes, no NUL and no raw newline; JSON
+     * strings escape both), malloc'd and stolen, also on failure. For large
+     * results (10,000 users): the host passes the text to a client as it
+     * is, without building a tree. A result with a raw newline is refused
+     * (the call fails with DG_RPC_INTERNAL_ERROR); callers that want a tree
+     * get it parsed. Test with DG_API_HAS unless the manifest says
+     * "abi_min_minor": 2 or more.
+     */
+    void (*rpc_reply_json)(dg_rpc_call *call, char *json, size_t len);
 } dg_host_api;
 
 /* True when the host's table has member and it is set. */
