@@ -207,10 +207,10 @@ int main(int argc, char **argv)
         {"trigram, Japanese, common", "打ち合わせ"},
         {"trigram, Japanese, rare", "鰻重弁当"},
         {"trigram, English, absent", "xylophone"},
-        {"LIKE (1-2 chars), Japanese, common", "会議"},
+        {"CJK pairs (2 chars), Japanese, common", "会議"},
         {"LIKE (1-2 chars), English, common", "ok"},
-        {"LIKE (1-2 chars), Japanese, rare", "鱧"},
-        {"LIKE + trigram mix", "会議 meeting"},
+        {"CJK pairs (1 char), Japanese, rare", "鱧"},
+        {"CJK pairs + trigram mix", "会議 meeting"},
     };
     figure f;
     if (measure(h, NULL, (int64_t)n / 2 + 1, 1, &f) != 0)

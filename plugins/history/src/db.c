@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cjk.h"
 #include "recent.h"
 #include "schema.h"
 
@@ -54,6 +55,8 @@ static const char *const stmt_sql[HS_COUNT] = {
     [HS_DELETE_OLD_PEERS] = "DELETE FROM peers WHERE last_time < ?1",
     [HS_INDEX_NEW] = "INSERT INTO messages_fts (rowid, text)"
                      " SELECT id, text FROM messages WHERE id > ?1 ORDER BY id",
+    [HS_INDEX_NEW_CJK] = "INSERT INTO messages_cjk (rowid, text)"
+                         " SELECT id, text FROM messages WHERE id > ?1 ORDER BY id",
 };
 
 void hist_db_note_error(hist_db *h)
@@ -118,20 +121,26 @@ static int newest_message(hist_db *h, int64_t *id)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* The batch's new messages into the full-text index: one statement, one FTS5 segment. */
-int hist_db_index_pending(hist_db *h)
+static int index_since(hist_db *h, hist_stmt_id id, int64_t since)
 {
-    if (h->readonly || h->newest_id <= h->fts_indexed)
-        return 0;
-    sqlite3_stmt *s = hist_db_stmt(h, HS_INDEX_NEW);
+    sqlite3_stmt *s = hist_db_stmt(h, id);
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, h->fts_indexed);
+    sqlite3_bind_int64(s, 1, since);
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE)
         hist_db_note_error(h);
     hist_db_done(s);
-    if (rc != SQLITE_DONE)
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The batch's new messages into both full-text indexes: one statement, one FTS5 segment each. */
+int hist_db_index_pending(hist_db *h)
+{
+    if (h->readonly || h->newest_id <= h->fts_indexed)
+        return 0;
+    if (index_since(h, HS_INDEX_NEW, h->fts_indexed) != 0 ||
+        index_since(h, HS_INDEX_NEW_CJK, h->fts_indexed) != 0)
         return -1;
     h->fts_indexed = h->newest_id;
     return 0;
@@ -156,6 +165,12 @@ hist_db *hist_db_open(const char *path, bool readonly, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(h->db, 1);
     sqlite3_busy_timeout(h->db, HIST_BUSY_TIMEOUT_MS);
+    /* Before anything touches messages_cjk (the migration builds it, queries read it). */
+    if (hist_cjk_register(h->db) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot register the %s tokenizer: %s", path, HIST_CJK_TOKENIZER,
+                 sqlite3_errmsg(h->db));
+        goto fail;
+    }
     /*
      * WAL: readers (an export worker) never block the writer. synchronous
      * NORMAL is safe with WAL (a power cut may lose the last commits, never

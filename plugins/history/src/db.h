@@ -43,6 +43,7 @@ typedef enum hist_stmt_id {
     HS_DELETE_OLD,
     HS_DELETE_OLD_PEERS,
     HS_INDEX_NEW,
+    HS_INDEX_NEW_CJK,
     HS_COUNT
 } hist_stmt_id;
 
@@ -54,9 +55,10 @@ enum {
     HQ_ROOM = 8,    /* one room */
     HQ_BEFORE = 16, /* ids below a given one */
     HQ_ASC = 32,    /* oldest first (exports); else newest first */
-    HQ_WITHS = 64   /* messages exchanged with any of several peers */
+    HQ_WITHS = 64,  /* messages exchanged with any of several peers */
+    HQ_CJK = 128    /* FTS5 MATCH on the CJK pair index (terms of 1-2 CJK characters) */
 };
-#define HQ_VARIANTS 128
+#define HQ_VARIANTS 256
 
 typedef struct hist_db {
     sqlite3 *db;

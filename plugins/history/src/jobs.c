@@ -121,7 +121,7 @@ static json_t *run_page(hist_job *j, hist_db *db)
 {
     if (resolve_with(j, db) != 0)
         return NULL;
-    bool search = j->req.terms.match || j->req.terms.like;
+    bool search = j->req.terms.match || j->req.terms.cjk || j->req.terms.like;
     hist_query q = {.peers = j->req.peers,
                     .terms = search ? &j->req.terms : NULL,
                     .room = j->req.room,

@@ -1,5 +1,7 @@
 #include "query.h"
 
+#include "cjk.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,15 @@ static char *like_escape(const char *term, size_t len)
     return out;
 }
 
+/* Appends term to a JSON array of LIKE patterns. 0 or -1 (out of memory). */
+static int append_like(json_t *list, const char *term, size_t len)
+{
+    char *pat = like_escape(term, len);
+    int rc = pat ? json_array_append_new(list, json_string(pat)) : -1;
+    free(pat);
+    return rc;
+}
+
 int hist_terms_parse(const char *text, hist_terms *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -68,13 +79,14 @@ int hist_terms_parse(const char *text, hist_terms *out, char *err, size_t errlen
     }
     /* Worst case every byte is a quote (doubled) plus quotes and spaces per term. */
     char *match = malloc(2 * len + 4 * HIST_SEARCH_MAX_TERMS + 1);
-    json_t *like = json_array();
-    size_t m = 0, terms = 0;
-    if (!match || !like) {
+    char *cjk = malloc(2 * len + 4 * HIST_SEARCH_MAX_TERMS + 1);
+    json_t *like = json_array(), *cjk_like = json_array();
+    size_t m = 0, c = 0, terms = 0;
+    if (!match || !cjk || !like || !cjk_like) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    match[0] = '\0';
+    match[0] = cjk[0] = '\0';
     const unsigned char *p = (const unsigned char *)text;
     while (*p) {
         size_t sp = space_len(p);
@@ -90,16 +102,25 @@ int hist_terms_parse(const char *text, hist_terms *out, char *err, size_t errlen
             snprintf(err, errlen, "the search text has more than %d words", HIST_SEARCH_MAX_TERMS);
             goto fail;
         }
-        if (char_count((const char *)start, tlen) >= 3) {
+        size_t chars = char_count((const char *)start, tlen);
+        if (chars >= 3) {
             append_fts_string(match, &m, (const char *)start, tlen);
-        } else {
-            char *pat = like_escape((const char *)start, tlen);
-            if (!pat || json_array_append_new(like, json_string(pat)) != 0) {
-                free(pat);
+        } else if (hist_cjk_short_term((const char *)start, tlen)) {
+            /* One pair token; one character: the pairs starting with it (a prefix). */
+            append_fts_string(cjk, &c, (const char *)start, tlen);
+            if (chars == 1) {
+                cjk[c++] = '*';
+                cjk[c] = '\0';
+            }
+            if (append_like(cjk_like, (const char *)start, tlen) != 0) {
                 snprintf(err, errlen, "out of memory");
                 goto fail;
             }
-            free(pat);
+        } else {
+            if (append_like(like, (const char *)start, tlen) != 0) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
         }
     }
     if (terms == 0) {
@@ -111,6 +132,13 @@ int hist_terms_parse(const char *text, hist_terms *out, char *err, size_t errlen
     } else {
         free(match);
     }
+    if (c) {
+        out->cjk = cjk;
+        out->cjk_like = cjk_like;
+    } else {
+        free(cjk);
+        json_decref(cjk_like);
+    }
     if (json_array_size(like)) {
         out->like = like;
     } else {
@@ -119,13 +147,17 @@ int hist_terms_parse(const char *text, hist_terms *out, char *err, size_t errlen
     return 0;
 fail:
     free(match);
+    free(cjk);
     json_decref(like);
+    json_decref(cjk_like);
     return -1;
 }
 
 void hist_terms_free(hist_terms *t)
 {
     free(t->match);
+    free(t->cjk);
+    json_decref(t->cjk_like);
     json_decref(t->like);
     memset(t, 0, sizeof *t);
 }
@@ -172,6 +204,10 @@ static void variant_sql(unsigned v, char *sql, size_t len)
         from = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid";
         key = "f.rowid";
         driver_cond = " AND messages_fts MATCH :match";
+    } else if (v & HQ_CJK) {
+        from = "messages_cjk c CROSS JOIN messages m ON m.id = c.rowid";
+        key = "c.rowid";
+        driver_cond = " AND messages_cjk MATCH :cjk";
     } else if (v & HQ_WITH) {
         from = "message_peers p CROSS JOIN messages m ON m.id = p.message";
         key = "p.message";
@@ -181,7 +217,7 @@ static void variant_sql(unsigned v, char *sql, size_t len)
         key = "m.id";
     }
     const char *with = "";
-    if ((v & HQ_WITH) && (v & HQ_MATCH))
+    if ((v & HQ_WITH) && (v & (HQ_MATCH | HQ_CJK)))
         with = " AND EXISTS (SELECT 1 FROM message_peers p WHERE p.peer = :peer"
                " AND p.message = m.id)";
     else if (v & HQ_WITHS)
@@ -198,7 +234,7 @@ static void variant_sql(unsigned v, char *sql, size_t len)
                              " WHERE m.text NOT LIKE '%' || value || '%' ESCAPE '\\')"
                            : "",
              /* A search never matches a received sealed message that was not opened. */
-             (v & (HQ_MATCH | HQ_LIKE))
+             (v & (HQ_MATCH | HQ_LIKE | HQ_CJK))
                  ? " AND NOT (m.direction = 'in' AND m.sealed = 1 AND m.opened = 0)"
                  : "",
              (v & HQ_ROOM) ? " AND m.room = :room" : "", before, key,
@@ -225,23 +261,45 @@ static sqlite3_stmt *prepare(hist_db *h, const hist_query *q, bool oldest_first,
         v |= HQ_WITHS;
     if (q->terms && q->terms->match)
         v |= HQ_MATCH;
-    if (q->terms && q->terms->like)
+    /*
+     * Short CJK terms drive the scan through their index when there is no
+     * trigram term; beside one, they are LIKE checks on the rows the trigram
+     * index found (an FTS5 MATCH per row, even by rowid, cost 50 ms a page).
+     */
+    json_t *like_all = NULL;
+    bool cjk_as_like = q->terms && q->terms->cjk && q->terms->match;
+    if (q->terms && q->terms->cjk && !q->terms->match)
+        v |= HQ_CJK;
+    if (cjk_as_like || (q->terms && q->terms->like)) {
+        like_all = json_array();
+        if (!like_all || (cjk_as_like && json_array_extend(like_all, q->terms->cjk_like) != 0) ||
+            (q->terms->like && json_array_extend(like_all, q->terms->like) != 0)) {
+            json_decref(like_all);
+            snprintf(h->last_error, sizeof h->last_error, "out of memory");
+            return NULL;
+        }
         v |= HQ_LIKE;
+    }
     if (q->room)
         v |= HQ_ROOM;
     if (q->before > 0)
         v |= HQ_BEFORE;
     if (oldest_first)
         v |= HQ_ASC;
-    if ((v & HQ_MATCH) && hist_db_index_pending(h) != 0)
+    if ((v & (HQ_MATCH | HQ_CJK)) && hist_db_index_pending(h) != 0) {
+        json_decref(like_all);
         return NULL;
+    }
     char sql[2048];
     variant_sql(v, sql, sizeof sql);
     sqlite3_stmt *s = hist_db_query(h, v, sql);
-    if (!s)
+    if (!s) {
+        json_decref(like_all);
         return NULL;
+    }
     char *with = (v & HQ_WITHS) ? json_dumps(q->peers, JSON_COMPACT) : NULL;
-    char *like = (v & HQ_LIKE) ? json_dumps(q->terms->like, JSON_COMPACT) : NULL;
+    char *like = (v & HQ_LIKE) ? json_dumps(like_all, JSON_COMPACT) : NULL;
+    json_decref(like_all);
     int rc = SQLITE_OK;
     if (((v & HQ_WITHS) && !with) || ((v & HQ_LIKE) && !like))
         rc = SQLITE_NOMEM;
@@ -249,6 +307,7 @@ static sqlite3_stmt *prepare(hist_db *h, const hist_query *q, bool oldest_first,
         bind_named_text(s, ":peer", peer);
         bind_named_text(s, ":with", with);
         bind_named_text(s, ":match", q->terms ? q->terms->match : NULL);
+        bind_named_text(s, ":cjk", q->terms ? q->terms->cjk : NULL);
         bind_named_text(s, ":like", like);
         bind_named_text(s, ":room", q->room);
         if (v & HQ_BEFORE)

@@ -5,8 +5,10 @@
  *
  * Search: the trigram index finds substrings of 3 or more characters in any
  * script (Japanese has no spaces between words). Terms of 1 or 2 characters
- * ("会議", "东京", "ok") are too short for trigrams and are matched with LIKE
- * over the same rows instead; a query may mix both, and every term must match.
+ * are too short for trigrams: when all their characters are CJK ("会議",
+ * "东京", "鱧") the CJK pair index answers them (cjk.h), others ("ok", "a1")
+ * are matched with LIKE over the rows found. A query may mix all three, and
+ * every term must match.
  * Received sealed messages that were not opened are never matched, so a
  * search cannot reveal their text.
  */
@@ -26,8 +28,10 @@
 #define HIST_SEARCH_MAX_TERMS 16
 
 typedef struct hist_terms {
-    char *match;  /* FTS5 expression of the terms of >= 3 characters, or NULL */
-    json_t *like; /* LIKE patterns (escaped with '\') of the shorter terms, or NULL */
+    char *match;      /* FTS5 expression of the terms of >= 3 characters, or NULL */
+    char *cjk;        /* FTS5 expression for messages_cjk of the 1-2 CJK character terms, or NULL */
+    json_t *cjk_like; /* the same terms as LIKE patterns: used beside a trigram MATCH */
+    json_t *like;     /* LIKE patterns (escaped with '\') of the shorter terms, or NULL */
 } hist_terms;
 
 /*

@@ -1,5 +1,7 @@
 #include "schema.h"
 
+#include "cjk.h"
+
 #include <stdio.h>
 
 /*
@@ -93,9 +95,37 @@ static const char schema_v1[] =
  */
 static const char schema_v2[] = "DROP TRIGGER messages_ai;";
 
+/*
+ * Version 3: messages_cjk, a second external-content index with the
+ * dengon_cjk tokenizer (cjk.h: pairs of CJK characters), for search terms of
+ * 1 or 2 CJK characters that trigrams cannot answer. Built from the existing
+ * rows here ('rebuild': only CJK text gives tokens), then kept in step like
+ * messages_fts: new rows by the commit, deletes and text updates by the
+ * triggers, which are recreated to cover both indexes.
+ */
+static const char schema_v3[] =
+    "CREATE VIRTUAL TABLE messages_cjk USING fts5 ("
+    " text, content='messages', content_rowid='id', tokenize='" HIST_CJK_TOKENIZER "');"
+    "INSERT INTO messages_cjk (messages_cjk) VALUES ('rebuild');"
+    "DROP TRIGGER messages_ad;"
+    "DROP TRIGGER messages_au;"
+    "CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN"
+    " INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+    " INSERT INTO messages_cjk (messages_cjk, rowid, text) VALUES ('delete', old.id, old.text);"
+    " DELETE FROM recipients WHERE message = old.id;"
+    " DELETE FROM message_peers WHERE message = old.id;"
+    " END;"
+    "CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN"
+    " INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+    " INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);"
+    " INSERT INTO messages_cjk (messages_cjk, rowid, text) VALUES ('delete', old.id, old.text);"
+    " INSERT INTO messages_cjk (rowid, text) VALUES (new.id, new.text);"
+    " END;";
+
 static const hist_migration migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
+    {3, schema_v3},
 };
 
 const hist_migration *hist_schema_migrations(size_t *n)

@@ -149,7 +149,7 @@ class TestHistory(HistoryTestCase):
         r = self.cli(a, "log", "--with", "nobody")
         self.assertEqual((r.rc, r.out), (0, "no messages with 'nobody'\n"))
 
-        # --search: Japanese (2 characters: the LIKE path; 3+: trigrams), emoji, English.
+        # --search: Japanese (2 characters: the CJK pair index; 3+: trigrams), emoji, English.
         for d in (a, b):
             r = self.cli(d, "log", "--search", "会議", json_out=True)
             self.assertEqual(self.texts(r.json()["messages"]), [MEETING])
@@ -242,7 +242,7 @@ class TestHistory(HistoryTestCase):
         self.assertTrue(ha[5]["recipients"][0]["opened"])
         stats = a.result("history.stats")
         self.assertEqual((stats["messages"], stats["sent"], stats["received"]), (7, 5, 2))
-        self.assertEqual(stats["schema_version"], 2)
+        self.assertEqual(stats["schema_version"], 3)
         self.assertIn("retention", self.cli(a, "log", "stats").out)
 
         # Retention: nothing is deleted with delete_days 0; aged by 10 days, 7 deletes all.

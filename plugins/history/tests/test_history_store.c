@@ -176,7 +176,7 @@ static int64_t scalar(hist_db *h, const char *sql)
 static void test_open_and_reopen(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(f->h->schema_version, 2);
+    assert_int_equal(f->h->schema_version, 3);
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_prepare_v2(f->h->db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -188,9 +188,9 @@ static void test_open_and_reopen(void **state)
     char err[512];
     f->h = hist_db_open(f->path, false, err, sizeof err);
     assert_non_null(f->h);
-    assert_int_equal(f->h->schema_version, 2);
+    assert_int_equal(f->h->schema_version, 3);
     /* One row per migration, not one per open. */
-    assert_int_equal(scalar(f->h, "SELECT count(*) FROM schema_version"), 2);
+    assert_int_equal(scalar(f->h, "SELECT count(*) FROM schema_version"), 3);
     assert_int_equal(scalar(f->h, "SELECT count(*) FROM messages"), 1);
 
     /* Read-only connections (export workers) see the same database. */
@@ -208,7 +208,7 @@ static void test_newer_schema_refused(void **state)
     char err[512] = "";
     f->h = hist_db_open(f->path, false, err, sizeof err);
     assert_null(f->h);
-    assert_non_null(strstr(err, "schema version 99, newer than this plugin knows (2)"));
+    assert_non_null(strstr(err, "schema version 99, newer than this plugin knows (3)"));
     /* Nothing was changed by the refused open. */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -228,7 +228,7 @@ static void test_migration_steps(void **state)
     fixture *f = *state;
     size_t n;
     const hist_migration *v1 = hist_schema_migrations(&n);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     char path[400];
     snprintf(path, sizeof path, "%s/migrate.sqlite", f->dir);
     sqlite3 *db;
@@ -360,7 +360,7 @@ static void test_search_scripts(void **state)
     sent(f->h, 4, to, 1, "100% sure_thing \"quoted\" C:\\path", T0 + 3, false);
     received(f->h, 5, "carol@pc3", "Carol", "京都と東京\n二行目", T0 + 4, false);
 
-    /* 2 characters: too short for trigrams, found by LIKE. */
+    /* 2 characters: too short for trigrams, found by the CJK pair index. */
     assert_search(f->h, "会議", "明日の会議は10時です");
     assert_search(f->h, "東京", "東京タワーで待ち合わせ|京都と東京\n二行目");
     /* 3+ characters: the trigram index, anywhere inside a run of CJK text. */
@@ -399,10 +399,107 @@ static void test_search_scripts(void **state)
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     assert_int_equal(hist_terms_parse(big, &t, err, sizeof err), -1);
-    assert_int_equal(hist_terms_parse("会議 東京タワー ok", &t, err, sizeof err), 0);
+    assert_int_equal(hist_terms_parse("会議 東京タワー ok 鱧 a鱧", &t, err, sizeof err), 0);
     assert_string_equal(t.match, "\"東京タワー\"");
-    assert_int_equal(json_array_size(t.like), 2);
+    assert_string_equal(t.cjk, "\"会議\" \"鱧\"*");
+    assert_int_equal(json_array_size(t.like), 2); /* "ok" and "a鱧" (not all CJK) */
     hist_terms_free(&t);
+}
+
+/* FTS5's own consistency check of both indexes against the messages. */
+static void assert_indexes_sound(hist_db *h)
+{
+    assert_int_equal(hist_db_index_pending(h), 0);
+    assert_int_equal(hist_db_exec(h, "INSERT INTO messages_fts (messages_fts) VALUES"
+                                     " ('integrity-check');"
+                                     "INSERT INTO messages_cjk (messages_cjk) VALUES"
+                                     " ('integrity-check');"),
+                     0);
+}
+
+static void test_search_cjk_short_terms(void **state)
+{
+    fixture *f = *state;
+    received(f->h, 1, "bob@pc2", "Bob", "今日は鱧", T0, false);             /* at a run's end */
+    received(f->h, 2, "bob@pc2", "Bob", "鱧料理の店", T0 + 1, false);       /* at its start */
+    received(f->h, 3, "bob@pc2", "Bob", "lunch: 鱧 or 鮎?", T0 + 2, false); /* runs of one */
+    received(f->h, 4, "bob@pc2", "Bob", "会議。議題は予算", T0 + 3, false); /* 。 ends a run */
+    received(f->h, 5, "bob@pc2", "Bob", "회의는 내일", T0 + 4, false);      /* hangul */
+    received(f->h, 6, "bob@pc2", "Bob", "ＡＢＣ社とｶﾀｶﾅ", T0 + 5, false);   /* full/halfwidth */
+    /* A run longer than the tokenizer's 64-character window: pairs across the cut. */
+    char longrun[400] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(longrun, i == 63 ? "鯛" : i == 64 ? "鮪" : "あ");
+    received(f->h, 7, "bob@pc2", "Bob", longrun, T0 + 6, false);
+    const char *to[] = {"bob@pc2"};
+    sent(f->h, 8, to, 1, "plain ASCII only", T0 + 7, false);
+
+    assert_search(f->h, "鱧", "今日は鱧|鱧料理の店|lunch: 鱧 or 鮎?");
+    assert_search(f->h, "鮎", "lunch: 鱧 or 鮎?");
+    assert_search(f->h, "料理", "鱧料理の店");
+    assert_search(f->h, "会議", "会議。議題は予算");
+    assert_search(f->h, "議題", "会議。議題は予算");
+    assert_search(f->h, "議。", "会議。議題は予算"); /* punctuation: LIKE */
+    assert_search(f->h, "회의", "회의는 내일");
+    assert_search(f->h, "ＡＢ", "ＡＢＣ社とｶﾀｶﾅ");
+    assert_search(f->h, "ｶﾀ", "ＡＢＣ社とｶﾀｶﾅ");
+    assert_search(f->h, "鯛鮪", longrun);
+    assert_search(f->h, "鮪", longrun);
+    assert_search(f->h, "鱒", "");
+    assert_search(f->h, "料", "鱧料理の店"); /* a 1-character term in the middle of a run */
+    /* Mixed with a trigram term, with LIKE, and with one peer. */
+    assert_search(f->h, "鱧 料理の", "鱧料理の店");
+    assert_search(f->h, "鱧 or", "lunch: 鱧 or 鮎?");
+    hist_terms t;
+    char err[256];
+    assert_int_equal(hist_terms_parse("鱧", &t, err, sizeof err), 0);
+    json_t *peers = json_pack("[s]", "bob@pc2");
+    hist_query q = {.peers = peers, .terms = &t, .limit = 10};
+    json_t *p = page(f->h, &q);
+    assert_int_equal(json_array_size(json_object_get(p, "messages")), 3);
+    json_decref(p);
+    json_decref(peers);
+    hist_terms_free(&t);
+
+    /* Retention deletes keep both indexes consistent. */
+    int64_t deleted = 0;
+    assert_int_equal(hist_store_delete_before(f->h, T0 + 2, 10, &deleted), 0);
+    assert_int_equal(deleted, 2);
+    assert_search(f->h, "鱧", "lunch: 鱧 or 鮎?");
+    assert_indexes_sound(f->h);
+}
+
+/* A version 2 database (before the CJK index) is indexed by the migration. */
+static void test_cjk_index_built_by_migration(void **state)
+{
+    fixture *f = *state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/v2.sqlite", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    size_t n;
+    const hist_migration *all = hist_schema_migrations(&n);
+    int version = -1;
+    char err[400];
+    assert_int_equal(hist_schema_migrate(db, all, 2, &version, err, sizeof err), 0);
+    assert_int_equal(version, 2);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO messages (direction, transport, msg_id, local, peer,"
+                                  " text, time) VALUES ('in', 'chat', 1, 'me@pc', 'bob@pc2',"
+                                  " '古い会議の記録', 1);"
+                                  "INSERT INTO messages_fts (rowid, text)"
+                                  " SELECT id, text FROM messages;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    hist_db *h = hist_db_open(path, false, err, sizeof err);
+    if (!h)
+        fail_msg("open: %s", err);
+    assert_search(h, "会議", "古い会議の記録");
+    assert_search(h, "記", "古い会議の記録");
+    assert_indexes_sound(h);
+    hist_db_close(h);
 }
 
 /* ---- peers, paging ---- */
@@ -582,7 +679,7 @@ static void test_index_per_commit(void **state)
 
     f->h = hist_db_open(path, false, err, sizeof err);
     assert_non_null(f->h);
-    assert_int_equal(f->h->schema_version, 2);
+    assert_int_equal(f->h->schema_version, 3);
     assert_int_equal(scalar(f->h, "SELECT count(*) FROM sqlite_master WHERE name = 'messages_ai'"),
                      0);
     received(f->h, 2, "bob@pc2", "Bob", "new v2 会議", T0, false);
@@ -1025,6 +1122,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_with_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rooms_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_injected_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_cjk_short_terms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cjk_index_built_by_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_visible_after_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_per_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_shortcuts, setup, teardown),

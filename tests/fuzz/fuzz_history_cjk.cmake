@@ -1,0 +1,1 @@
+dengon_add_fuzzer(history_cjk LIBS dg_history_store)
