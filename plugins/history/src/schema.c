@@ -126,10 +126,45 @@ static const char schema_v3[] =
     " INSERT INTO messages_cjk (rowid, text) VALUES (new.id, new.text);"
     " END;";
 
+/*
+ * Version 4: recipients without its CHECK on state. SQLite 3.40 updates a
+ * column that has a CHECK constraint in two passes, through a temporary
+ * b-tree opened (a pager, its page cache) for every statement: each
+ * "delivered" acknowledgement paid for one. The states are only ever set by
+ * this plugin's own statements (db.c), from fixed strings. SQLite cannot drop
+ * a constraint, so the table is copied; the delete trigger names it and is
+ * recreated around the rename.
+ */
+static const char schema_v4[] =
+    "DROP TRIGGER messages_ad;"
+    "CREATE TABLE recipients_v4 ("
+    " message INTEGER NOT NULL,"
+    " peer TEXT NOT NULL COLLATE NOCASE,"
+    " pos INTEGER NOT NULL DEFAULT 0,"
+    " nickname TEXT,"
+    " address TEXT,"
+    " state TEXT NOT NULL DEFAULT 'sending',"
+    " opened INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT,"
+    " updated INTEGER,"
+    " PRIMARY KEY (message, peer)) WITHOUT ROWID;"
+    "INSERT INTO recipients_v4 (message, peer, pos, nickname, address, state, opened, reason,"
+    " updated) SELECT message, peer, pos, nickname, address, state, opened, reason, updated"
+    " FROM recipients;"
+    "DROP TABLE recipients;"
+    "ALTER TABLE recipients_v4 RENAME TO recipients;"
+    "CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN"
+    " INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+    " INSERT INTO messages_cjk (messages_cjk, rowid, text) VALUES ('delete', old.id, old.text);"
+    " DELETE FROM recipients WHERE message = old.id;"
+    " DELETE FROM message_peers WHERE message = old.id;"
+    " END;";
+
 static const hist_migration migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
     {3, schema_v3},
+    {4, schema_v4},
 };
 
 const hist_migration *hist_schema_migrations(size_t *n)

@@ -242,7 +242,7 @@ class TestHistory(HistoryTestCase):
         self.assertTrue(ha[5]["recipients"][0]["opened"])
         stats = a.result("history.stats")
         self.assertEqual((stats["messages"], stats["sent"], stats["received"]), (7, 5, 2))
-        self.assertEqual(stats["schema_version"], 3)
+        self.assertEqual(stats["schema_version"], 4)
         self.assertIn("retention", self.cli(a, "log", "stats").out)
 
         # Retention: nothing is deleted with delete_days 0; aged by 10 days, 7 deletes all.

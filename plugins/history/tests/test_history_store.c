@@ -176,7 +176,7 @@ static int64_t scalar(hist_db *h, const char *sql)
 static void test_open_and_reopen(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(f->h->schema_version, 3);
+    assert_int_equal(f->h->schema_version, 4);
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_prepare_v2(f->h->db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -188,9 +188,9 @@ static void test_open_and_reopen(void **state)
     char err[512];
     f->h = hist_db_open(f->path, false, err, sizeof err);
     assert_non_null(f->h);
-    assert_int_equal(f->h->schema_version, 3);
+    assert_int_equal(f->h->schema_version, 4);
     /* One row per migration, not one per open. */
-    assert_int_equal(scalar(f->h, "SELECT count(*) FROM schema_version"), 3);
+    assert_int_equal(scalar(f->h, "SELECT count(*) FROM schema_version"), 4);
     assert_int_equal(scalar(f->h, "SELECT count(*) FROM messages"), 1);
 
     /* Read-only connections (export workers) see the same database. */
@@ -208,7 +208,7 @@ static void test_newer_schema_refused(void **state)
     char err[512] = "";
     f->h = hist_db_open(f->path, false, err, sizeof err);
     assert_null(f->h);
-    assert_non_null(strstr(err, "schema version 99, newer than this plugin knows (3)"));
+    assert_non_null(strstr(err, "schema version 99, newer than this plugin knows (4)"));
     /* Nothing was changed by the refused open. */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -228,7 +228,7 @@ static void test_migration_steps(void **state)
     fixture *f = *state;
     size_t n;
     const hist_migration *v1 = hist_schema_migrations(&n);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     char path[400];
     snprintf(path, sizeof path, "%s/migrate.sqlite", f->dir);
     sqlite3 *db;
@@ -488,7 +488,9 @@ static void test_cjk_index_built_by_migration(void **state)
                                   " text, time) VALUES ('in', 'chat', 1, 'me@pc', 'bob@pc2',"
                                   " '古い会議の記録', 1);"
                                   "INSERT INTO messages_fts (rowid, text)"
-                                  " SELECT id, text FROM messages;",
+                                  " SELECT id, text FROM messages;"
+                                  "INSERT INTO recipients (message, peer, state, reason)"
+                                  " VALUES (1, 'bob@pc2', 'failed', 'no answer');",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -499,7 +501,28 @@ static void test_cjk_index_built_by_migration(void **state)
     assert_search(h, "会議", "古い会議の記録");
     assert_search(h, "記", "古い会議の記録");
     assert_indexes_sound(h);
+    /* Version 4 copied the recipients, and the delete trigger still reaches them. */
+    assert_int_equal(scalar(h, "SELECT count(*) FROM recipients WHERE state = 'failed'"
+                               " AND reason = 'no answer'"),
+                     1);
+    assert_int_equal(hist_db_exec(h, "DELETE FROM messages"), 0);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM recipients"), 0);
     hist_db_close(h);
+}
+
+/* Every acknowledgement runs this UPDATE: it must not build a temporary b-tree (schema 4). */
+static void test_delivered_update_is_one_pass(void **state)
+{
+    fixture *f = *state;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(f->h->db,
+                                        "EXPLAIN UPDATE recipients SET state = 'delivered',"
+                                        " updated = 1 WHERE message = 1 AND peer = 'a'",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        assert_string_not_equal((const char *)sqlite3_column_text(s, 1), "OpenEphemeral");
+    sqlite3_finalize(s);
 }
 
 /* ---- peers, paging ---- */
@@ -679,7 +702,7 @@ static void test_index_per_commit(void **state)
 
     f->h = hist_db_open(path, false, err, sizeof err);
     assert_non_null(f->h);
-    assert_int_equal(f->h->schema_version, 3);
+    assert_int_equal(f->h->schema_version, 4);
     assert_int_equal(scalar(f->h, "SELECT count(*) FROM sqlite_master WHERE name = 'messages_ai'"),
                      0);
     received(f->h, 2, "bob@pc2", "Bob", "new v2 会議", T0, false);
@@ -1124,6 +1147,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_injected_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_cjk_short_terms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cjk_index_built_by_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivered_update_is_one_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_visible_after_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_per_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_shortcuts, setup, teardown),
