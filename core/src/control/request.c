@@ -139,7 +139,10 @@ static int append_chunk(const char *chunk, size_t size, void *user)
  */
 static char *dump_line(const json_t *value, size_t *len)
 {
-    line_buf b = {malloc(4096), 0, 4096};
+    /* Small first: most answers are a few hundred bytes, and a 4 KiB request per
+     * answer sent glibc into malloc_consolidate every time (the doubling covers
+     * big ones). */
+    line_buf b = {malloc(512), 0, 512};
     if (!b.data || json_dump_callback(value, append_chunk, &b, JSON_COMPACT) != 0 || b.len == 0) {
         free(b.data);
         return NULL;

@@ -27,8 +27,9 @@ struct dg_ctx {
     uint64_t gen; /* unique per host, never reused: lets posts detect a dead ctx */
     dg_plugin_host *host;
     struct dg_plugin_rec *plugin;
-    const char *id; /* borrowed from the plugin record */
-    struct dg_timer *timers;
+    const char *id;               /* borrowed from the plugin record */
+    struct dg_timer *timers;      /* newest first */
+    struct dg_timer *timers_tail; /* oldest: timer_cancel looks from here */
     struct dg_io *ios;
     json_t *identity;     /* built on first use */
     char *data_dir;       /* created on first use */

@@ -41,6 +41,8 @@ static void timer_remove(dg_timer *t)
         ctx->timers = t->next;
     if (t->next)
         t->next->prev = t->prev;
+    else
+        ctx->timers_tail = t->prev;
     uv_timer_stop(&t->uv);
     if (t->user_free)
         t->user_free(t->user);
@@ -88,6 +90,8 @@ dg_timer *dg_ctx_timer_add(dg_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
     t->next = ctx->timers;
     if (t->next)
         t->next->prev = t;
+    else
+        ctx->timers_tail = t;
     ctx->timers = t;
     return t;
 }
@@ -96,8 +100,13 @@ void dg_ctx_timer_cancel(dg_ctx *ctx, dg_timer *timer)
 {
     if (!dg_ctx_check(ctx) || !timer)
         return;
-    /* Only the caller's own, live timers: a stale or foreign handle is ignored. */
-    for (dg_timer *t = ctx->timers; t; t = t->next) {
+    /*
+     * Only the caller's own, live timers: a stale or foreign handle is ignored
+     * (compared, never dereferenced). From the oldest: a plugin with many
+     * timers in flight (one retry timer per unacknowledged message) mostly
+     * cancels them in the order it set them.
+     */
+    for (dg_timer *t = ctx->timers_tail; t; t = t->prev) {
         if (t == timer) {
             timer_remove(t);
             return;
