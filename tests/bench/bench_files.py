@@ -39,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from dgtest import BUILD_DIR, Daemon, wait_until  # noqa: E402
+from dgtest import BUILD_DIR, Daemon, free_port, wait_until  # noqa: E402
 
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 FILE_MB = int(os.environ.get("BENCH_FILE_MB", "1024"))
@@ -69,25 +69,6 @@ with open(path, "wb", buffering=0) as out:
         got += n
 print(got, time.monotonic(), flush=True)
 """ % CHUNK
-
-
-def free_port():
-    """A port free for UDP and TCP on both addresses."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind((A_ADDR, 0))
-            port = s.getsockname()[1]
-        ok = True
-        for addr in (A_ADDR, B_ADDR):
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                with socket.socket(socket.AF_INET, kind) as s:
-                    try:
-                        s.bind((addr, port))
-                    except OSError:
-                        ok = False
-        if ok:
-            return port
-    raise RuntimeError("no free port on 127.0.0.2-3")
 
 
 def node(tmp, name, addr, peer, port):
@@ -128,7 +109,7 @@ def make_random(path, size):
 
 def raw_copy(src, dst, size):
     """Seconds for a sendfile() copy to a reader process writing to dst."""
-    port = free_port()
+    port = free_port((A_ADDR, B_ADDR), tcp=True)
     reader = subprocess.Popen([sys.executable, "-c", READER, B_ADDR, str(port), dst, str(size)],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -195,7 +176,7 @@ def main():
         make_random(src, size)
         print("prepared %d MiB of random bytes in %.1f s (%s)" % (FILE_MB, time.monotonic() - t,
                                                                  tmp))
-        port = free_port()
+        port = free_port((A_ADDR, B_ADDR), tcp=True)
         a = node(tmp, "alice", A_ADDR, B_ADDR, port)
         daemons.append(a)
         b = node(tmp, "bob", B_ADDR, A_ADDR, port)

@@ -39,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from dgtest import BUILD_DIR, Daemon, read_line, wait_until  # noqa: E402
+from dgtest import BUILD_DIR, Daemon, free_port, read_line, wait_until  # noqa: E402
 
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 N = int(os.environ.get("BENCH_MESSAGES", "100000"))
@@ -49,21 +49,6 @@ BASELINE_N = int(os.environ.get("BENCH_BASELINE_MESSAGES", str(N)))
 ENCRYPTED_N = int(os.environ.get("BENCH_ENCRYPTED_MESSAGES", "3000"))
 A_ADDR, B_ADDR = "127.0.0.2", "127.0.0.3"
 TEXT = "bench message %07d"
-
-
-def free_port():
-    """A UDP port free on both addresses (the daemons bind one each)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
-            a.bind((A_ADDR, 0))
-            port = a.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
-                try:
-                    b.bind((B_ADDR, port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free UDP port on 127.0.0.2-3")
 
 
 def percentile(sorted_values, p):
@@ -218,7 +203,7 @@ while True:
 
 def raw_baseline(n, in_flight):
     """UDP request/ack ping-pong, in_flight requests outstanding; (elapsed, latencies, resent)."""
-    port = free_port()
+    port = free_port((A_ADDR, B_ADDR))
     resp = subprocess.Popen([sys.executable, "-c", RESPONDER, B_ADDR, str(port)],
                             stdout=subprocess.PIPE, text=True)
     try:
@@ -265,7 +250,7 @@ def raw_baseline(n, in_flight):
 
 def encrypted_run(tmp):
     """The same exchange with the crypto plugin on (RSA-2048 + AES-256, signed), for scale."""
-    port = free_port()
+    port = free_port((A_ADDR, B_ADDR))
     daemons = []
     os.makedirs(os.path.join(tmp, "enc"), exist_ok=True)
     try:
@@ -294,7 +279,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="dengon-bench-msg-")
     daemons = []
     try:
-        port = free_port()
+        port = free_port((A_ADDR, B_ADDR))
         a = node(tmp, "alice", A_ADDR, B_ADDR, port)
         daemons.append(a)
         b = node(tmp, "bob", B_ADDR, A_ADDR, port)

@@ -6,7 +6,8 @@
  *   0: body   byte 1 = flags (bit0 ENCEXTMSGOPT, bit1 pass the sender key),
  *             then "<packet number>\n<extra>"
  *   1: ANSPUBKEY extra   2: file request (byte 1 bit0 GETFILEDATA, bit1 ENCFILEOPT)
- *   3: user name (fingerprint check) and GETPUBKEY extra
+ *   3: user name (fingerprint check), GETPUBKEY extra and "TO:" recipient
+ *      list (§6.5)
  * Invariants (abort on violation): a successful decrypt returns a
  * NUL-terminated plaintext whose suite matches its capability word and whose
  * signature status matches the flags; a failure returns nothing and a
@@ -33,6 +34,7 @@
 #include "ipmc_libctx.h"
 #include "ipmc_pubkey.h"
 #include "ipmc_suite.h"
+#include "ipmc_tolist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -111,6 +113,25 @@ static void init_keys(void)
     CHECK(keys.rsa2048 && keys.rsa1024 && sender);
 }
 
+/* A TO list that parses rebuilds to the same entries and parses again. */
+static void check_tolist(const char *s)
+{
+    ipmc_tolist t, t2;
+    char err[256], *again = NULL;
+    if (ipmc_tolist_parse(s, &t, err, sizeof err) != IPMC_OK) {
+        CHECK(t.buf == NULL && t.n == 0 && err[0] != '\0');
+        return;
+    }
+    CHECK(t.n >= 1 && t.n <= IPMC_TOLIST_MAX);
+    CHECK(ipmc_tolist_build(t.v, t.n, &again, err, sizeof err) == IPMC_OK);
+    CHECK(ipmc_tolist_parse(again, &t2, err, sizeof err) == IPMC_OK && t2.n == t.n);
+    for (size_t i = 0; i < t.n; i++)
+        CHECK(!strcmp(t.v[i].user, t2.v[i].user) && !strcmp(t.v[i].host, t2.v[i].host));
+    ipmc_tolist_free(&t);
+    ipmc_tolist_free(&t2);
+    free(again);
+}
+
 static void fuzz_body(const uint8_t *d, size_t n)
 {
     if (n < 1)
@@ -152,8 +173,10 @@ static void fuzz_body(const uint8_t *d, size_t n)
         CHECK(out.attach == NULL && out.tolist == NULL);
     if (out.attach)
         CHECK(out.attach > out.text && out.attach < (const char *)out.plain + out.plain_len);
-    if (out.tolist)
+    if (out.tolist) {
         CHECK(out.tolist > out.text && out.tolist < (const char *)out.plain + out.plain_len);
+        check_tolist(out.tolist);
+    }
     ipmc_body_out_free(&out);
 }
 
@@ -215,6 +238,7 @@ static void fuzz_names(const uint8_t *d, size_t n)
     CHECK(has ? (rc == IPMC_OK || rc == IPMC_ERR_MISMATCH) : rc == IPMC_ERR_NOKEY);
     uint32_t capa;
     (void)ipmc_getpubkey_parse(s, strlen(s), &capa, err, sizeof err);
+    check_tolist(s);
     free(s);
 }
 

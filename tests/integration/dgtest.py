@@ -5,8 +5,10 @@ SIGKILL after a grace period), even when the test fails, and its temporary
 home folder is removed. Paths come from the environment CTest sets:
 DENGON_BUILD_DIR (the build tree) and DENGON_SOURCE_DIR.
 """
+import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -213,3 +215,38 @@ class DaemonTestCase(unittest.TestCase):
         self.assertEqual(rc, 0, f"dengond exit code {rc}\n{err}")
         self.assertNotIn("Sanitizer", err, err)
         self.assertNotIn("runtime error", err, err)
+
+
+def free_port(addrs, tcp=False):
+    """A port number free for UDP (and TCP when tcp) on every address in addrs.
+    Picked at random above the fixed test ports (242xx) and below the kernel's
+    ephemeral range, so other test runs on the same machine (another build
+    tree's ctest) do not share the daemons' sockets, which the ipmsg plugin
+    binds with SO_REUSEADDR."""
+    rng = random.SystemRandom()
+    kinds = (socket.SOCK_DGRAM, socket.SOCK_STREAM) if tcp else (socket.SOCK_DGRAM,)
+    for _ in range(200):
+        port = rng.randrange(26000, 32000)
+        socks = []
+        try:
+            for addr in addrs:
+                for kind in kinds:
+                    s = socket.socket(socket.AF_INET, kind)
+                    socks.append(s)
+                    s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no free port on %s" % ", ".join(addrs))
+
+
+def sha256_file(path):
+    """Hex SHA-256 of a file's content, read 1 MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

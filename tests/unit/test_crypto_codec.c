@@ -25,6 +25,7 @@
 #include "ipmc_plain.h"
 #include "ipmc_pubkey.h"
 #include "ipmc_suite.h"
+#include "ipmc_tolist.h"
 
 static EVP_PKEY *k2048, *k1024;
 
@@ -340,6 +341,62 @@ static void test_ctr(void **state)
     ipmc_ctr_free(c2);
 }
 
+static void test_tolist(void **state)
+{
+    (void)state;
+    char *s = NULL, err[128];
+    ipmc_rcpt r[IPMC_TOLIST_MAX + 1] = {
+        {"alice", "pc1"}, {"bob-<0123456789abcdef>", "pc2"}, {"\xe5\xa4\xaa\xe9\x83\x8e", "pc3"}};
+    assert_int_equal(ipmc_tolist_build(r, 3, &s, err, sizeof err), IPMC_OK);
+    assert_string_equal(s,
+                        "TO:alice:pc1\abob-<0123456789abcdef>:pc2\a\xe5\xa4\xaa\xe9\x83\x8e:pc3\a");
+    ipmc_tolist t;
+    assert_int_equal(ipmc_tolist_parse(s, &t, err, sizeof err), IPMC_OK);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(t.v[1].user, "bob-<0123456789abcdef>");
+    assert_string_equal(t.v[2].host, "pc3");
+    ipmc_tolist_free(&t);
+    free(s);
+    /* The BEL after the last entry may be missing. */
+    assert_int_equal(ipmc_tolist_parse("TO:a:b\ac:d", &t, err, sizeof err), IPMC_OK);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.v[1].user, "c");
+    assert_string_equal(t.v[1].host, "d");
+    ipmc_tolist_free(&t);
+    /* Malformed lists: a reason, nothing to free. */
+    static const char *const bad[] = {
+        "",        "to:a:b\a",   "TO:",        "TO:ab\a",     "TO::b\a",
+        "TO:a:\a", "TO:a:b:c\a", "TO:a:b\a\a", "TO:a\x01:b\a"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(ipmc_tolist_parse(bad[i], &t, err, sizeof err), IPMC_ERR_FORMAT);
+        assert_null(t.buf);
+        assert_int_equal(t.n, 0);
+        assert_true(err[0] != '\0');
+    }
+    /* 30 at most, both ways. */
+    for (size_t i = 0; i < IPMC_TOLIST_MAX + 1; i++)
+        r[i] = (ipmc_rcpt){"u", "h"};
+    assert_int_equal(ipmc_tolist_build(r, IPMC_TOLIST_MAX, &s, err, sizeof err), IPMC_OK);
+    assert_int_equal(ipmc_tolist_parse(s, &t, err, sizeof err), IPMC_OK);
+    assert_int_equal(t.n, IPMC_TOLIST_MAX);
+    ipmc_tolist_free(&t);
+    free(s);
+    assert_int_equal(ipmc_tolist_build(r, IPMC_TOLIST_MAX + 1, &s, err, sizeof err), IPMC_ERR_ARG);
+    assert_null(s);
+    assert_int_equal(ipmc_tolist_parse("TO:u:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\a"
+                                       "u:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\a"
+                                       "u:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\au:h\a",
+                                       &t, err, sizeof err),
+                     IPMC_ERR_FORMAT);
+    /* Names the wire could not tell apart are refused when building. */
+    ipmc_rcpt colon[] = {{"a:b", "h"}}, bel[] = {{"a", "h\a"}}, empty[] = {{"", "h"}};
+    assert_int_equal(ipmc_tolist_build(colon, 1, &s, err, sizeof err), IPMC_ERR_ARG);
+    assert_int_equal(ipmc_tolist_build(bel, 1, &s, err, sizeof err), IPMC_ERR_ARG);
+    assert_int_equal(ipmc_tolist_build(empty, 1, &s, err, sizeof err), IPMC_ERR_ARG);
+    assert_int_equal(ipmc_tolist_build(r, 0, &s, err, sizeof err), IPMC_ERR_ARG);
+}
+
 static void test_status_strings(void **state)
 {
     (void)state;
@@ -359,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_suite),
         cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_tolist),
         cmocka_unit_test(test_filereq),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_ctr),

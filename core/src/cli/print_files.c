@@ -156,6 +156,10 @@ void cli_print_files(const cli_command *cmd, int argc, char **argv, unsigned fla
             long long t = json_integer_value(json_object_get(d, "total"));
             printf("  %lld/%lld bytes (%lld%%)", b, t, t > 0 ? b * 100 / t : 0);
         }
+        /* Known for downloads of this daemon run (files-encryption.md). */
+        const json_t *enc = json_object_get(o, "encrypted");
+        if (json_is_boolean(enc))
+            printf("  [%s]", json_is_true(enc) ? "encrypted" : "not encrypted");
         if (cli_nonempty_field(o, "error"))
             printf("\n      %s", field(o, "error"));
         printf("\n");

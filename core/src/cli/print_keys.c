@@ -7,9 +7,11 @@ void cli_print_keys(const cli_command *cmd, int argc, char **argv, unsigned flag
                     const json_t *result)
 {
     const json_t *own = json_object_get(result, "own");
-    printf("our keys:  rsa2048 %s\n           rsa1024 %s\n",
-           json_string_value(json_object_get(own, "rsa2048")),
-           json_string_value(json_object_get(own, "rsa1024")));
+    /* Null while a first start is still generating them. */
+    const char *k2048 = json_string_value(json_object_get(own, "rsa2048"));
+    const char *k1024 = json_string_value(json_object_get(own, "rsa1024"));
+    printf("our keys:  rsa2048 %s\n           rsa1024 %s\n", k2048 ? k2048 : "(being generated)",
+           k1024 ? k1024 : "(being generated)");
     const json_t *peers = json_object_get(result, "peers");
     if (json_array_size(peers) == 0) {
         printf("no pinned peer keys\n");

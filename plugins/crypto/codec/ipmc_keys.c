@@ -259,6 +259,36 @@ int ipmc_keys_load_or_create(const char *dir, ipmc_keys *out, bool *created, cha
     return rc;
 }
 
+int ipmc_keys_load_existing(const char *dir, ipmc_keys *out, bool *complete, char *err,
+                            size_t errlen)
+{
+    if (!dir || !out || !complete)
+        return ipmc_fail(err, errlen, IPMC_ERR_ARG, "no key directory");
+    out->rsa2048 = out->rsa1024 = NULL;
+    *complete = false;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return ipmc_fail(err, errlen, IPMC_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } files[] = {{IPMC_KEYFILE_2048, 2048}, {IPMC_KEYFILE_1024, 1024}};
+    EVP_PKEY **slot[] = {&out->rsa2048, &out->rsa1024};
+    for (size_t i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", dir, files[i].name) >= (int)sizeof path) {
+            ipmc_keys_free(out);
+            return ipmc_fail(err, errlen, IPMC_ERR_ARG, "key directory path too long");
+        }
+        int rc = ipmc_key_load(path, files[i].bits, slot[i], err, errlen);
+        if (rc != IPMC_OK && rc != IPMC_ERR_NOKEY) {
+            ipmc_keys_free(out);
+            return rc;
+        }
+    }
+    *complete = out->rsa2048 && out->rsa1024;
+    return IPMC_OK;
+}
+
 void ipmc_keys_free(ipmc_keys *keys)
 {
     if (!keys)

@@ -51,6 +51,16 @@ int ipmc_key_save(const char *path, const EVP_PKEY *key, char *err, size_t errle
 int ipmc_keys_load_or_create(const char *dir, ipmc_keys *out, bool *created, char *err,
                              size_t errlen);
 
+/*
+ * Loads the key files of dir that exist (dir is created 0700 if missing)
+ * and generates nothing: a missing file leaves its member NULL, and
+ * *complete tells whether both were there. Any other problem with an
+ * existing file is returned as is (nothing is written). Lets a caller keep
+ * the slow generation (ipmc_keys_load_or_create) off its start path.
+ */
+int ipmc_keys_load_existing(const char *dir, ipmc_keys *out, bool *complete, char *err,
+                            size_t errlen);
+
 void ipmc_keys_free(ipmc_keys *keys);
 
 #endif

@@ -11,8 +11,10 @@
 #include "ipmc_error.h"
 #include "ipmc_fingerprint.h"
 #include "ipmc_keyex.h"
+#include "ipmc_plain.h"
 #include "ipmc_pubkey.h"
 #include "ipmc_suite.h"
+#include "ipmc_tolist.h"
 #include "pins.h"
 
 cr_peer *peer_find(cr_state *st, const char *key)
@@ -92,12 +94,28 @@ static uint32_t suite_for(const cr_peer *p)
     return need && ipmc_key_bits(p->pub) == need ? capa : 0;
 }
 
-static dg_chat_crypto_verdict cr_encrypt(void *user, const dg_chat_crypto_peer *peer,
-                                         uint32_t packet_no, const char *text, size_t text_len,
-                                         const char *attach, size_t attach_len, int final,
-                                         char **extra, int *ext, char *err, size_t errlen)
+/* The "TO:" list for peer (§6.5): only for ENCEXTMSGOPT peers and 2 to 30
+ * recipients. NULL when none goes in, also when a name cannot be carried. */
+static char *tolist_for(cr_state *st, const dg_chat_crypto_peer *peer,
+                        const dg_chat_crypto_rcpt *to, size_t n_to)
 {
-    cr_state *st = user;
+    if (!to || n_to < 2 || n_to > IPMC_TOLIST_MAX || !(peer->status & IPMC_OPT_ENCEXTMSGOPT))
+        return NULL;
+    ipmc_rcpt r[IPMC_TOLIST_MAX];
+    for (size_t i = 0; i < n_to; i++)
+        r[i] = (ipmc_rcpt){to[i].user, to[i].host};
+    char *list = NULL, err[160];
+    if (ipmc_tolist_build(r, n_to, &list, err, sizeof err) != IPMC_OK)
+        st->api->log(st->ctx, DG_LOG_DEBUG, "no TO list for %s: %s", peer->key, err);
+    return list;
+}
+
+static dg_chat_crypto_verdict encrypt_one(cr_state *st, const dg_chat_crypto_peer *peer,
+                                          uint32_t packet_no, const char *text, size_t text_len,
+                                          const char *attach, size_t attach_len,
+                                          const dg_chat_crypto_rcpt *to, size_t n_to, int final,
+                                          char **extra, int *ext, char *err, size_t errlen)
+{
     cr_peer *p = peer_get(st, peer->key);
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -114,11 +132,14 @@ static dg_chat_crypto_verdict cr_encrypt(void *user, const dg_chat_crypto_peer *
                  p->key, p->key);
         return DG_CHAT_CRYPTO_REFUSE;
     }
-    uint32_t capa = offers ? suite_for(p) : 0;
-    if (!capa && offers && !pinned && !final) {
+    /* Until our own keys exist (keygen.c) nothing can be encrypted or signed:
+     * hold as for a missing peer key; the same timeout applies. */
+    uint32_t capa = offers && st->ready ? suite_for(p) : 0;
+    if (!capa && offers && (!pinned || !st->ready) && !final) {
         /* First message to a peer that may encrypt: ask for its key and hold (§6.2). */
         if (!p->waiting) {
-            request_key(st, p, false);
+            if (!pinned)
+                request_key(st, p, false);
             p->waiting = true;
             p->timer = st->api->timer_add(st->ctx, (uint64_t)st->key_timeout_ms, 0, on_wait_timeout,
                                           p, NULL);
@@ -141,21 +162,42 @@ static dg_chat_crypto_verdict cr_encrypt(void *user, const dg_chat_crypto_peer *
     }
     char *t = strndup(text, text_len);
     char *a = attach ? strndup(attach, attach_len) : NULL;
-    /* The attach list goes inside only for peers that read it there (ENCEXTMSGOPT). */
-    *ext = attach && (peer->status & IPMC_OPT_ENCEXTMSGOPT) ? 1 : 0;
+    char *tol = tolist_for(st, peer, to, n_to);
+    /* The attach and TO lists go inside only for peers that read them there (ENCEXTMSGOPT). */
+    *ext = (attach || tol) && (peer->status & IPMC_OPT_ENCEXTMSGOPT) ? 1 : 0;
     ipmc_body_in in = {
         .capa = capa, .packet_no = packet_no, .peer_key = p->pub, .sign_key = st->keys.rsa2048};
     int rc = t && (!attach || a)
-                 ? ipmc_body_encrypt(&in, t, *ext ? a : NULL, NULL, extra, err, errlen)
+                 ? ipmc_body_encrypt(&in, t, *ext ? a : NULL, tol, extra, err, errlen)
                  : IPMC_ERR_ARG;
     free(t);
     free(a);
+    free(tol);
     if (rc != IPMC_OK) {
         if (err[0] == '\0')
             snprintf(err, errlen, "encryption failed: %s", ipmc_status_str(rc));
         return DG_CHAT_CRYPTO_REFUSE;
     }
     return DG_CHAT_CRYPTO_ENCRYPTED;
+}
+
+static dg_chat_crypto_verdict cr_encrypt(void *user, const dg_chat_crypto_peer *peer,
+                                         uint32_t packet_no, const char *text, size_t text_len,
+                                         const char *attach, size_t attach_len, int final,
+                                         char **extra, int *ext, char *err, size_t errlen)
+{
+    return encrypt_one(user, peer, packet_no, text, text_len, attach, attach_len, NULL, 0, final,
+                       extra, ext, err, errlen);
+}
+
+static dg_chat_crypto_verdict cr_encrypt_to(void *user, const dg_chat_crypto_peer *peer,
+                                            uint32_t packet_no, const char *text, size_t text_len,
+                                            const char *attach, size_t attach_len,
+                                            const dg_chat_crypto_rcpt *to, size_t n_to, int final,
+                                            char **extra, int *ext, char *err, size_t errlen)
+{
+    return encrypt_one(user, peer, packet_no, text, text_len, attach, attach_len, to, n_to, final,
+                       extra, ext, err, errlen);
 }
 
 /* ---- decrypt ---- */
@@ -174,6 +216,11 @@ static int cr_decrypt(void *user, const dg_chat_crypto_peer *peer, const char *p
                       dg_chat_crypto_plain *out, char *err, size_t errlen)
 {
     cr_state *st = user;
+    if (!st->ready) {
+        snprintf(err, errlen, "our key pairs are still being created");
+        rejected(st, peer, packet_no, packet_no_len, IPMC_ERR_NOKEY, err);
+        return -1;
+    }
     cr_peer *p = peer_get(st, peer->key);
     /* Windows copies at most 15 characters of the field into the IV (§6.3). */
     char pn[16];
@@ -224,6 +271,42 @@ static int cr_decrypt(void *user, const dg_chat_crypto_peer *peer, const char *p
     return 0;
 }
 
+static dg_chat_crypto_rcpt *cr_tolist(void *user, const dg_chat_crypto_plain *plain, uint32_t opts,
+                                      size_t *n, char *err, size_t errlen)
+{
+    (void)user;
+    *n = 0;
+    if (errlen)
+        err[0] = '\0';
+    ipmc_plain_parts parts;
+    if (!(opts & IPMC_OPT_ENCEXTMSGOPT) || !plain || !plain->plain ||
+        ipmc_plain_split((const uint8_t *)plain->plain, plain->plain_len, 1, &parts) != IPMC_OK ||
+        !parts.tolist)
+        return NULL;
+    ipmc_tolist t;
+    if (ipmc_tolist_parse(parts.tolist, &t, err, errlen) != IPMC_OK)
+        return NULL;
+    /* One block: the array, then the strings it points to. */
+    size_t bytes = t.n * sizeof(dg_chat_crypto_rcpt);
+    for (size_t i = 0; i < t.n; i++)
+        bytes += strlen(t.v[i].user) + strlen(t.v[i].host) + 2;
+    dg_chat_crypto_rcpt *v = malloc(bytes);
+    if (v) {
+        char *p = (char *)(v + t.n);
+        for (size_t i = 0; i < t.n; i++) {
+            size_t ul = strlen(t.v[i].user) + 1, hl = strlen(t.v[i].host) + 1;
+            v[i].user = memcpy(p, t.v[i].user, ul);
+            v[i].host = memcpy(p + ul, t.v[i].host, hl);
+            p += ul + hl;
+        }
+        *n = t.n;
+    } else {
+        snprintf(err, errlen, "out of memory");
+    }
+    ipmc_tolist_free(&t);
+    return v;
+}
+
 /* ---- key exchange ---- */
 
 static char *cr_on_getpubkey(void *user, const dg_chat_crypto_peer *peer, const char *extra,
@@ -232,6 +315,8 @@ static char *cr_on_getpubkey(void *user, const dg_chat_crypto_peer *peer, const 
     cr_state *st = user;
     uint32_t capa;
     char err[128], fp[17];
+    if (!st->ready)
+        return NULL; /* nothing to answer with yet: we do not advertise ENCRYPTOPT */
     if (ipmc_getpubkey_parse(extra, len, &capa, err, sizeof err) != IPMC_OK) {
         st->api->log(st->ctx, DG_LOG_DEBUG, "bad GETPUBKEY from %s: %s", peer->key, err);
         return NULL;
@@ -272,6 +357,7 @@ static void cr_on_anspubkey(void *user, const dg_chat_crypto_peer *peer, const c
         json_t *ev = key_event(p, peer->address, k);
         json_object_set_new(ev, "reason",
                             json_string("the key does not match the fingerprint in the user name"));
+        json_object_set_new(ev, "user", json_string(peer->user));
         publish(st, "crypto.key.rejected", ev);
         st->api->log(st->ctx, DG_LOG_WARN, "%s: key does not match its fingerprinted name",
                      peer->key);
@@ -304,7 +390,8 @@ static void cr_on_anspubkey(void *user, const dg_chat_crypto_peer *peer, const c
                      p->key, json_string_value(json_object_get(ev, "fingerprint")), old, p->key);
     }
     EVP_PKEY_free(k);
-    if (p && p->waiting) {
+    /* Without our keys the held messages wait for hooks_keys_ready. */
+    if (p && p->waiting && st->ready) {
         st->api->timer_cancel(st->ctx, p->timer);
         p->timer = NULL;
         p->waiting = false;
@@ -326,13 +413,80 @@ static void cr_on_peer(void *user, const dg_chat_crypto_peer *peer)
 
 static uint32_t cr_status_bits(void *user)
 {
-    (void)user;
-    return IPMC_OPT_ENCRYPTOPT | IPMC_OPT_ENCEXTMSGOPT;
+    const cr_state *st = user;
+    return st->ready ? IPMC_OPT_ENCRYPTOPT | IPMC_OPT_ENCEXTMSGOPT : 0;
+}
+
+static int cr_name_suffix(void *user, char *out, size_t cap)
+{
+    const cr_state *st = user;
+    char hex[17];
+    if (!st->fingerprint_name)
+        return 0;
+    if (!st->ready)
+        return st->gen.running ? -1 : 0; /* -1: asked again when the keys are there */
+    if (ipmc_fingerprint_hex(st->keys.rsa2048, hex) != IPMC_OK)
+        return 0;
+    return snprintf(out, cap, "-<%s>", hex) < (int)cap ? 1 : 0;
+}
+
+static void stop_waiting(cr_peer *p)
+{
+    if (p->timer)
+        p->st->api->timer_cancel(p->st->ctx, p->timer);
+    p->timer = NULL;
+    p->waiting = false;
+    p->st->t->resume_crypto(p->st->t->self, p->key);
+}
+
+void hooks_keys_ready(cr_state *st)
+{
+    st->ready = true;
+    /* Installing the same table again makes ipmsg re-read status_bits and
+     * announce the change (BR_ABSENCE round, §4.2). */
+    if (st->hooked && st->t->set_crypto(st->t->self, &st->hooks, st) != 0)
+        st->api->log(st->ctx, DG_LOG_WARN, "cannot announce that encryption is available");
+    /* Resuming may add peers at the head of the list: the walk goes on behind. */
+    for (cr_peer *p = st->peers; p; p = p->next) {
+        if (!p->waiting)
+            continue;
+        if (p->pub || p->pending)
+            stop_waiting(p);
+        else if (!p->asked)
+            request_key(st, p, false); /* its ANSPUBKEY resumes (or the timer) */
+    }
+}
+
+void hooks_keys_failed(cr_state *st)
+{
+    /* ipmsg waits for our name suffix: there will be none (name_suffix says 0 now). */
+    if (st->hooked)
+        (void)st->t->set_crypto(st->t->self, &st->hooks, st);
+    for (cr_peer *p = st->peers; p; p = p->next)
+        if (p->waiting)
+            stop_waiting(p);
+}
+
+/* Keys never carry a user name's fingerprint field (§6.4, ADR 0017): the
+ * user may still type it ("bob-<hex>@pc"). */
+static cr_peer *peer_find_user(cr_state *st, const char *key)
+{
+    const char *at = strrchr(key, '@');
+    char user[256], plain[512];
+    size_t ulen = at ? (size_t)(at - key) : 0;
+    if (!at || ulen >= sizeof user)
+        return peer_find(st, key);
+    memcpy(user, key, ulen);
+    user[ulen] = '\0';
+    if (!ipmc_username_fingerprint(user, NULL))
+        return peer_find(st, key);
+    snprintf(plain, sizeof plain, "%.*s%s", (int)(ulen - 19), key, at);
+    return peer_find(st, plain);
 }
 
 int hooks_accept(cr_state *st, const char *key, char *err, size_t errlen)
 {
-    cr_peer *p = peer_find(st, key);
+    cr_peer *p = peer_find_user(st, key);
     if (!p || !p->pending) {
         snprintf(err, errlen, "%s has no changed key to accept (see `dengon keys`)", key);
         return -1;
@@ -364,5 +518,8 @@ void hooks_init(cr_state *st)
         .on_getpubkey = cr_on_getpubkey,
         .on_anspubkey = cr_on_anspubkey,
         .on_peer = cr_on_peer,
+        .encrypt_to = cr_encrypt_to,
+        .tolist = cr_tolist,
+        .name_suffix = cr_name_suffix,
     };
 }

@@ -15,5 +15,9 @@ cr_peer *peer_find(cr_state *st, const char *key);
 /* keys.accept: the pending key of key becomes trusted. 0, or -1 with err. */
 int hooks_accept(cr_state *st, const char *key, char *err, size_t errlen);
 void peers_free(cr_state *st);
+/* Our keys are there (keygen.c): advertise them and go on with held messages. */
+void hooks_keys_ready(cr_state *st);
+/* Our keys cannot be made: held messages follow the plaintext rules now. */
+void hooks_keys_failed(cr_state *st);
 
 #endif

@@ -15,8 +15,10 @@
 
 #include "hooks.h"
 #include "ipmc_libctx.h"
+#include "keygen.h"
 #include "pins.h"
 #include "rpc_params.h"
+#include "service.h"
 #include "state.h"
 
 int64_t cr_now(void)
@@ -53,10 +55,16 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     if (!dg_params_check(st->api, call, params, keys))
         return;
     char fp2048[48], fp1024[48];
-    cr_fingerprint(st->keys.rsa2048, fp2048);
-    cr_fingerprint(st->keys.rsa1024, fp1024);
-    st->api->rpc_reply(call, json_pack("{s:{s:s, s:s}, s:o}", "own", "rsa2048", fp2048, "rsa1024",
-                                       fp1024, "peers", pins_list_json(st)));
+    json_t *own;
+    if (st->ready) {
+        cr_fingerprint(st->keys.rsa2048, fp2048);
+        cr_fingerprint(st->keys.rsa1024, fp1024);
+        own = json_pack("{s:s, s:s, s:s}", "rsa2048", fp2048, "rsa1024", fp1024, "state", "ready");
+    } else {
+        /* A first start: the worker is still making them (keygen.h). */
+        own = json_pack("{s:n, s:n, s:s}", "rsa2048", "rsa1024", "state", "generating");
+    }
+    st->api->rpc_reply(call, json_pack("{s:o, s:o}", "own", own, "peers", pins_list_json(st)));
 }
 
 static void rpc_accept(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *user)
@@ -79,6 +87,7 @@ static void rpc_accept(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, voi
 
 static void state_free(cr_state *st)
 {
+    keygen_stop(st);
     peers_free(st);
     pins_close(st);
     ipmc_keys_free(&st->keys);
@@ -98,20 +107,16 @@ static int cr_start(dg_ctx *ctx, const dg_host_api *api, void **state)
         free(st);
         return DG_ENOENT;
     }
-    char err[256];
-    bool created = false;
     if (settings_load(st) != 0) {
         free(st);
         return DG_EINVAL;
     }
-    if (ipmc_keys_load_or_create(api->data_dir(ctx), &st->keys, &created, err, sizeof err) != 0) {
-        api->log(ctx, DG_LOG_ERROR, "key pairs in %s: %s", api->data_dir(ctx), err);
+    st->fingerprint_name = api->config_get_bool(ctx, "crypto.fingerprint_name", 1) != 0;
+    /* Existing keys load now; missing ones are made by a worker (keygen.h). */
+    if (keygen_start(st) < 0) {
         free(st);
         return DG_EINVAL;
     }
-    if (created)
-        api->log(ctx, DG_LOG_INFO, "created RSA-2048 and RSA-1024 key pairs in %s",
-                 api->data_dir(ctx));
     if (!ipmc_legacy_available())
         api->log(ctx, DG_LOG_WARN,
                  "OpenSSL legacy provider missing: the RSA-1024/Blowfish suite is unavailable");
@@ -127,6 +132,9 @@ static int cr_start(dg_ctx *ctx, const dg_host_api *api, void **state)
          api->rpc_register(ctx, "keys.accept", "trust a peer's changed key: {peer}", rpc_accept, st,
                            NULL) != DG_OK ||
          !api->subscribe(ctx, "core.config.changed", 0, 0, on_config, st, NULL)))
+        rc = DG_ERR;
+    /* crypto.keys: sealing for the encrypted file transfer (service.h). */
+    if (rc == DG_OK && service_provide(st) != 0)
         rc = DG_ERR;
     hooks_init(st);
     if (rc == DG_OK && st->t->set_crypto(st->t->self, &st->hooks, st) != 0) {

@@ -9,6 +9,8 @@
 #include <dengon/chat_crypto.h>
 #include <dengon/chat_transport.h>
 #include <dengon/plugin.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,10 +38,20 @@ typedef struct cr_state {
     const dg_host_api *api;
     const dg_chat_transport_v1 *t;
     size_t tsize;
-    ipmc_keys keys;
+    ipmc_keys keys; /* both set once ready */
+    bool ready;     /* our keys are loaded: encryption is advertised */
+    struct {        /* the worker making missing keys (keygen.c) */
+        pthread_t th;
+        bool running;   /* started and not joined */
+        int rc;         /* written by the worker, read after the join */
+        ipmc_keys keys; /* idem */
+        char dir[PATH_MAX];
+        char err[256];
+    } gen;
     sqlite3 *db;
     cr_peer *peers;
     bool allow_plain_pinned; /* crypto.allow_plaintext_to_pinned */
+    bool fingerprint_name;   /* crypto.fingerprint_name (read at start: the name is per run) */
     int64_t key_timeout_ms;  /* crypto.key_timeout_ms */
     dg_chat_crypto_hooks hooks;
     bool hooked;

@@ -127,3 +127,29 @@ int dg_file_request_build(uint32_t packet_no, uint32_t mode, uint32_t opts, cons
     };
     return ipmsg_build(&in, cs, out, cap, out_len, err);
 }
+
+int dg_file_request_parse_sealed(const void *data, size_t len, dg_file_request *out,
+                                 ipmsg_slice *packet_no, ipmsg_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    *packet_no = (ipmsg_slice){0};
+    int rc = ipmsg_parse(data, len, 0, &out->pkt, err);
+    if (rc != IPMSG_OK)
+        return rc;
+    if (!is_request_mode(out->pkt.mode) || !(out->pkt.opts & IPMSG_ENCRYPTOPT)) {
+        memset(out, 0, sizeof(*out));
+        return ipmsg_fail(err, IPMSG_E_SYNTAX,
+                          "not an encrypted GETFILEDATA or GETDIRFILES request", 0);
+    }
+    /* The field as it came: between the version's ':' and the user's (the
+     * header parser found both, so the field lies inside data). */
+    const char *start = out->pkt.version.ptr + out->pkt.version.len + 1;
+    const char *end = out->pkt.user.ptr - 1;
+    if (end <= start || out->pkt.extra.len == 0) {
+        memset(out, 0, sizeof(*out));
+        return ipmsg_fail(err, IPMSG_E_SYNTAX, "encrypted request without packet number or body",
+                          0);
+    }
+    *packet_no = (ipmsg_slice){.ptr = start, .len = (size_t)(end - start)};
+    return IPMSG_OK;
+}

@@ -55,6 +55,16 @@ typedef struct dg_file_request {
 int dg_file_request_parse(const void *data, size_t len, dg_file_request *out, ipmsg_error *err);
 
 /*
+ * Parses the header of an encrypted request (§6.6: ENCRYPTOPT, GETDIRFILES
+ * or GETFILEDATA) as received: out->pkt is filled (its extra is the sealed
+ * body, still encrypted; out->req stays zero) and *packet_no is the
+ * packet-number field exactly as sent, which is the body's IV. Refuses
+ * other commands, plain requests and an empty body.
+ */
+int dg_file_request_parse_sealed(const void *data, size_t len, dg_file_request *out,
+                                 ipmsg_slice *packet_no, ipmsg_error *err);
+
+/*
  * Builds a request packet: command = mode | opts (e.g. IPMSG_UTF8OPT when
  * the offer had it, §1.3). user/host are UTF-8 text converted by the IPMsg
  * codec like any packet (cs may be NULL when both are ASCII).

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "dirstream.h"
+#include "ipmsg_proto.h"
 #include "jobs.h"
+#include "packet.h"
 #include "request.h"
 #include "safename.h"
 #include "sockio.h"
@@ -80,15 +82,40 @@ static int request(fl_job *j, uint32_t mode, uint32_t file_id, uint64_t offset)
     pthread_mutex_unlock(&st->lock);
     dg_file_req req = {
         .share_pkt = j->packet_no, .file_id = file_id, .has_offset = true, .offset = offset};
-    char buf[1024];
+    char buf[4096];
     size_t len;
     ipmsg_error err = {0};
-    uint32_t no = atomic_fetch_add(&st->req_no, 1);
-    if (dg_file_request_build(no, mode, IPMSG_UTF8OPT, st->user, st->host, &req, NULL, buf,
-                              sizeof buf, &len, &err) != IPMSG_OK ||
-        fl_write_all(fd, buf, len) != 0)
+    int rc;
+    if (j->sealed_ok) {
+        /* §6.6: ENCRYPTOPT|ENCFILEOPT with the provider's sealed request
+         * (offset inside it) as extra, under the user name the provider signs for. */
+        ipmsg_build_in in = {
+            .packet_no = j->req_pkt,
+            .command = mode | IPMSG_UTF8OPT | (j->sealed.opts & 0xffffff00u),
+            .user = ipmsg_text(j->sealed.user[0] ? j->sealed.user : st->user),
+            .host = ipmsg_text(st->host),
+            .extra = ipmsg_raw(j->sealed.extra, strlen(j->sealed.extra)),
+        };
+        rc = ipmsg_build(&in, NULL, buf, sizeof buf, &len, &err);
+    } else {
+        rc = dg_file_request_build(j->req_pkt, mode, IPMSG_UTF8OPT, st->user, st->host, &req, NULL,
+                                   buf, sizeof buf, &len, &err);
+    }
+    if (rc != IPMSG_OK || fl_write_all(fd, buf, len) != 0)
         return fail(j, "cannot send the request%s (%s)", "", errno ? errno : EIO);
     return fd;
+}
+
+/* recv into j->buf, decrypted when the request was sealed (§6.6: the whole
+ * answer, headers included, is AES-256-CTR). */
+static ssize_t recv_some(fl_job *j, int s, size_t want)
+{
+    ssize_t n = recv(s, j->buf, want, 0);
+    if (n > 0 && fcrypto_apply(&j->cipher, j->buf, (size_t)n) != 0) {
+        errno = EIO;
+        return -1;
+    }
+    return n;
 }
 
 /* Under st->lock, like jobs_cancel's shutdown: it never hits a reused descriptor. */
@@ -99,6 +126,35 @@ static void close_sock(fl_job *j)
     if (fd >= 0)
         close(fd);
     pthread_mutex_unlock(&j->st->lock);
+}
+
+/* The request of one entry: its packet number, sealed by the files.crypto
+ * provider when the sender qualifies (§6.6). 0, or -1 with the reason. */
+static int seal(fl_job *j, const dg_attach_entry *e, bool has_offset, uint64_t offset)
+{
+    j->req_pkt = atomic_fetch_add(&j->st->req_no, 1);
+    /* Flagged first: a provider going away meanwhile stops this download. */
+    atomic_store(&j->encrypted, true);
+    char err[256] = "";
+    int rc = fcrypto_seal(j->st, j->peer, j->req_pkt, j->packet_no, e->file_id, has_offset, offset,
+                          &j->sealed, &j->cipher, err, sizeof err);
+    j->sealed_ok = rc == 1;
+    if (rc < 0) {
+        snprintf(j->reason, sizeof j->reason, "%s: cannot encrypt the request: %s", e->name, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Ends the entry's request; the download stays "encrypted" once one was. */
+static void unseal(fl_job *j, bool earlier)
+{
+    bool was = j->sealed_ok;
+    fcrypto_end(j->st, &j->cipher);
+    free(j->sealed.extra);
+    memset(&j->sealed, 0, sizeof j->sealed);
+    j->sealed_ok = false;
+    atomic_store(&j->encrypted, earlier || was);
 }
 
 /* Renames part to a free candidate of final (never replacing anything). */
@@ -113,6 +169,67 @@ static int finalize(fl_job *j, int dirfd, const char *part, const char *final, c
             return fail(j, "%s: cannot rename the finished file (%s)", part, errno);
     }
     return fail(j, "%s: no free name (%s)", final, EEXIST);
+}
+
+/*
+ * A regular file over a sealed GETDIRFILES (§6.6): it comes as one REGULAR
+ * record, checked against the offer. Only for a download from the start:
+ * GETDIRFILES has no offset, a resume asks GETFILEDATA.
+ */
+static int fetch_file_sealed(fl_job *j, const dg_attach_entry *e, int fd, const char *part)
+{
+    dg_dirstream_limits lim = {.max_depth = 1, .max_entries = 1};
+    dg_dirstream *d = dg_dirstream_new(&lim);
+    if (!d)
+        return fail(j, "%s: out of memory (%s)", e->name, ENOMEM);
+    int s = request(j, IPMSG_GETDIRFILES, e->file_id, 0);
+    int rc = s < 0 ? -1 : 0;
+    bool done = false;
+    while (rc == 0 && !done) {
+        ssize_t n = recv_some(j, s, FL_BUF);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = fail(j, "%s: connection lost (%s); what arrived is kept, it resumes", e->name,
+                      n == 0 ? ECONNRESET : errno);
+            break;
+        }
+        /* Until the decoder needs more input: FILE_END and DONE need none, and
+         * the sender waits for us to close once everything is sent. */
+        size_t off = 0;
+        while (rc == 0 && !done) {
+            size_t used = 0;
+            dg_ds_event ev;
+            ipmsg_error err = {0};
+            int r = dg_dirstream_next(d, j->buf + off, (size_t)n - off, &used, &ev, &err);
+            off += used;
+            if (r < 0) {
+                snprintf(j->reason, sizeof j->reason,
+                         "%s: bad encrypted stream from the sender: %s", e->name,
+                         err.reason ? err.reason : "?");
+                rc = -1;
+            } else if (r == 0) {
+                break;
+            } else if (ev.kind == DG_DS_DONE) {
+                done = true;
+            } else if (ev.kind == DG_DS_FILE_BEGIN &&
+                       (dg_dirhdr_type(ev.hdr) != IPMSG_FILE_REGULAR || ev.hdr->size != e->size)) {
+                snprintf(j->reason, sizeof j->reason,
+                         "%s: the sender answered with another file (%llu bytes)", e->name,
+                         (unsigned long long)ev.hdr->size);
+                rc = -1;
+            } else if (ev.kind == DG_DS_ENTER_DIR) {
+                snprintf(j->reason, sizeof j->reason, "%s: the sender answered with a folder",
+                         e->name);
+                rc = -1;
+            } else if (ev.kind == DG_DS_FILE_DATA) {
+                rc = put(j, fd, part, ev.data, ev.len);
+            }
+        }
+    }
+    close_sock(j);
+    dg_dirstream_free(d);
+    return rc;
 }
 
 static int fetch_file(fl_job *j, const dg_attach_entry *e, const char *part, const char *final)
@@ -130,12 +247,19 @@ static int fetch_file(fl_job *j, const dg_attach_entry *e, const char *part, con
     atomic_fetch_add(&j->bytes, have < e->size ? have : e->size);
     if (have > e->size) {
         rc = fail(j, "%s: the partial file is larger than the offer (%s)", part, EINVAL);
+    } else if (have < e->size && (rc = seal(j, e, have > 0, have)) != 0) {
+        ; /* the provider failed: reason set */
+    } else if (have == 0 && j->sealed_ok) {
+        /* Encrypted from the start: GETDIRFILES, as IP Messenger v4 asks (§6.6). */
+        rc = fetch_file_sealed(j, e, fd, part);
     } else if (have < e->size) {
+        /* Plain, or an encrypted resume: GETFILEDATA from the offset reached
+         * (the offset travels inside the sealed request). */
         lseek(fd, 0, SEEK_END);
         int s = request(j, IPMSG_GETFILEDATA, e->file_id, have);
         uint64_t want = e->size - have;
         while (rc == 0 && s >= 0 && want > 0) {
-            ssize_t n = recv(s, j->buf, want < FL_BUF ? (size_t)want : FL_BUF, 0);
+            ssize_t n = recv_some(j, s, want < FL_BUF ? (size_t)want : FL_BUF);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
@@ -335,11 +459,12 @@ static int fetch_dir(fl_job *j, const dg_attach_entry *e, const char *top)
     c.fds[0] = j->dirfd;
     if (!d)
         return fail(j, "%s: out of memory (%s)", e->name, ENOMEM);
-    int s = request(j, IPMSG_GETDIRFILES, e->file_id, 0);
-    int rc = s < 0 ? -1 : 0;
+    int rc = seal(j, e, false, 0);
+    int s = rc == 0 ? request(j, IPMSG_GETDIRFILES, e->file_id, 0) : -1;
+    rc = s < 0 ? -1 : 0;
     bool done = false;
     while (rc == 0 && !done) {
-        ssize_t n = recv(s, j->buf, FL_BUF, 0);
+        ssize_t n = recv_some(j, s, FL_BUF);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -385,6 +510,7 @@ void *fetch_main(void *arg)
     fl_job *j = arg;
     j->start_ms = j->last_ms = fl_mono_ms();
     int rc = 0;
+    bool any_sealed = false;
     for (size_t i = 0; rc == 0 && i < j->list.count && !atomic_load(&j->cancel); i++) {
         const dg_attach_entry *e = &j->list.entries[i];
         char *part, *final;
@@ -396,9 +522,14 @@ void *fetch_main(void *arg)
             rc = fetch_dir(j, e, final);
         else if (!done)
             j->skipped++;
+        unseal(j, any_sealed);
+        any_sealed = atomic_load(&j->encrypted);
         free(part);
         free(final);
     }
+    if (rc != 0 && atomic_load(&j->nocrypto))
+        snprintf(j->reason, sizeof j->reason,
+                 "file encryption stopped during the transfer; what arrived is kept");
     if (rc == 0 && atomic_load(&j->cancel))
         snprintf(j->reason, sizeof j->reason, "cancelled");
     progress(j, true);

@@ -89,6 +89,7 @@ static void job_free(fl_job *j)
         close(j->dirfd);
     dg_attach_list_free(&j->list);
     free(j->buf);
+    free(j->peer);
     free(j);
 }
 
@@ -144,12 +145,17 @@ static int start_job(fl_state *st, const fl_offer *o, const char *dest, char *er
     j->packet_no = o->packet_no;
     j->dirfd = -1;
     atomic_init(&j->sock, -1);
+    if (!(j->peer = strdup(o->from ? o->from : ""))) {
+        free(j->buf);
+        free(j);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     ipmsg_error ierr = {0};
     if (fl_parse_addr(o->address, &j->ip, &j->port) != 0 ||
         dg_attach_parse(o->attach, strlen(o->attach), NULL, &j->list, &ierr) != IPMSG_OK) {
         snprintf(err, errlen, "offer %lld is damaged in the store", (long long)o->id);
-        free(j->buf);
-        free(j);
+        job_free(j);
         return -1;
     }
     if (mkdir(dest, 0700) != 0 && errno != EEXIST) {
@@ -274,18 +280,23 @@ static void job_end(fl_state *st, fl_job *j)
         return;
     }
     bool cancelled = atomic_load(&j->cancel);
+    bool enc = atomic_load(&j->encrypted);
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)j->offer);
+    if (st->encrypted || (st->encrypted = json_object()))
+        json_object_set_new(st->encrypted, id, json_boolean(enc));
     if (!j->reason[0]) {
         store_set_state(st, j->offer, "done", NULL, NULL);
         st->api->publish_ordered(st->ctx, "files.done",
-                                 json_pack("{s:I, s:I, s:I}", "id", (json_int_t)j->offer, "bytes",
-                                           (json_int_t)atomic_load(&j->bytes), "skipped",
-                                           (json_int_t)j->skipped));
+                                 json_pack("{s:I, s:I, s:I, s:b}", "id", (json_int_t)j->offer,
+                                           "bytes", (json_int_t)atomic_load(&j->bytes), "skipped",
+                                           (json_int_t)j->skipped, "encrypted", enc));
     } else {
         store_set_state(st, j->offer, cancelled ? "cancelled" : "failed", NULL, j->reason);
         st->api->publish_ordered(st->ctx, cancelled ? "files.cancelled" : "files.failed",
-                                 json_pack("{s:I, s:I, s:s}", "id", (json_int_t)j->offer, "bytes",
-                                           (json_int_t)atomic_load(&j->bytes), "reason",
-                                           j->reason));
+                                 json_pack("{s:I, s:I, s:s, s:b}", "id", (json_int_t)j->offer,
+                                           "bytes", (json_int_t)atomic_load(&j->bytes), "reason",
+                                           j->reason, "encrypted", enc));
     }
     job_free(j);
 }
@@ -324,8 +335,41 @@ json_t *jobs_json(fl_state *st)
 {
     json_t *a = json_array();
     for (fl_job *j = st->jobs; j; j = j->next)
-        json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "id", (json_int_t)j->offer, "bytes",
-                                           (json_int_t)atomic_load(&j->bytes), "total",
-                                           (json_int_t)j->total));
+        json_array_append_new(a, json_pack("{s:I, s:I, s:I, s:b}", "id", (json_int_t)j->offer,
+                                           "bytes", (json_int_t)atomic_load(&j->bytes), "total",
+                                           (json_int_t)j->total, "encrypted",
+                                           atomic_load(&j->encrypted)));
     return a;
+}
+
+void jobs_stop_encrypted(fl_state *st)
+{
+    for (fl_job *j = st->jobs; j; j = j->next) {
+        if (!atomic_load(&j->encrypted) || atomic_load(&j->finished))
+            continue;
+        atomic_store(&j->nocrypto, true);
+        pthread_mutex_lock(&st->lock);
+        int fd = atomic_load(&j->sock);
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+        pthread_mutex_unlock(&st->lock);
+    }
+}
+
+void jobs_mark_encryption(fl_state *st, json_t *offers)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(offers, i, o)
+    {
+        json_int_t oid = json_integer_value(json_object_get(o, "id"));
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)oid);
+        json_t *v = st->encrypted ? json_object_get(st->encrypted, id) : NULL;
+        for (fl_job *j = st->jobs; j; j = j->next)
+            if (j->offer == oid)
+                v = atomic_load(&j->encrypted) ? json_true() : json_false();
+        if (v)
+            json_object_set(o, "encrypted", v);
+    }
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "attach.h"
+#include "fcrypto.h"
 #include "safename.h"
 #include "state.h"
 
@@ -36,6 +37,15 @@ typedef struct fl_job {
     unsigned skipped;
     atomic_int sock;
     atomic_bool cancel, finished;
+    char *peer; /* the offer's sender (user@host): the files.crypto provider seals for it */
+    /* The request of the current entry (worker only): its packet number and,
+     * when the provider sealed it, the encrypted extra and the cipher. */
+    uint32_t req_pkt;
+    bool sealed_ok;
+    dg_files_crypto_sealed sealed;
+    fl_cipher cipher;
+    atomic_bool encrypted; /* a request of this download was (or is being) sealed */
+    atomic_bool nocrypto;  /* stopped because the provider went away */
     pthread_t th;
     char *buf;
     char reason[512];
@@ -51,10 +61,16 @@ int jobs_cancel(fl_state *st, int64_t id, char *err, size_t errlen);
 void jobs_resume(fl_state *st);
 /* Joins finished download threads and records their end (loop thread). */
 void jobs_reap(fl_state *st);
+/* The files.crypto provider goes: downloads using it stop (they fail). */
+void jobs_stop_encrypted(fl_state *st);
 /* At stop: stops every download (kept "downloading" for the next start) and joins. */
 void jobs_stop(fl_state *st);
-/* Running downloads: [{"id","bytes","total"}]. */
+/* Running downloads: [{"id","bytes","total","encrypted"}]. */
 json_t *jobs_json(fl_state *st);
+
+/* Adds "encrypted" to the offers (files.list) whose download ran in this
+ * process: true when the provider encrypted it (§6.6). */
+void jobs_mark_encryption(fl_state *st, json_t *offers);
 
 /* The worker (fetch.c). */
 void *fetch_main(void *job);

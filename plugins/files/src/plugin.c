@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fcrypto.h"
 #include "ipmsg_proto.h"
 #include "jobs.h"
 #include "rpc_params.h"
@@ -170,8 +171,10 @@ static void rpc_list(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     if (!dg_params_check(st->api, call, params, keys))
         return;
     jobs_reap(st);
-    st->api->rpc_reply(call, json_pack("{s:o, s:o, s:o}", "offers", store_list_json(st),
-                                       "downloads", jobs_json(st), "shares", share_list_json(st)));
+    json_t *offers = store_list_json(st);
+    jobs_mark_encryption(st, offers);
+    st->api->rpc_reply(call, json_pack("{s:o, s:o, s:o}", "offers", offers, "downloads",
+                                       jobs_json(st), "shares", share_list_json(st)));
 }
 
 typedef int (*offer_fn)(fl_state *st, int64_t id, char *err, size_t errlen);
@@ -241,6 +244,9 @@ static void state_free(fl_state *st)
     share_free_all(st);
     store_close(st);
     settings_free(&st->cfg);
+    json_decref(st->encrypted);
+    pthread_cond_destroy(&st->fc_cond);
+    pthread_mutex_destroy(&st->fc_lock);
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
@@ -261,6 +267,8 @@ static int fl_start(dg_ctx *ctx, const dg_host_api *api, void **state)
     st->ctx = ctx;
     st->api = api;
     pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->fc_lock, NULL);
+    pthread_cond_init(&st->fc_cond, NULL);
     atomic_init(&st->req_no, (unsigned)time(NULL));
     st->t = api->service_require(ctx, DG_CHAT_TRANSPORT_SERVICE, 1, &st->tsize);
     if (!st->t || !DG_CHAT_TRANSPORT_HAS(st->t, st->tsize, set_capability)) {
@@ -297,6 +305,8 @@ static int fl_start(dg_ctx *ctx, const dg_host_api *api, void **state)
     };
     for (size_t i = 0; rc == DG_OK && i < sizeof rpcs / sizeof rpcs[0]; i++)
         rc = api->rpc_register(ctx, rpcs[i].m, rpcs[i].summary, rpcs[i].fn, st, NULL);
+    if (rc == DG_OK && fcrypto_provide(st) != 0)
+        rc = DG_ERR;
     if (rc == DG_OK &&
         (!api->subscribe(ctx, "chat.message.received", 0, 0, on_message, st, NULL) ||
          !api->subscribe(ctx, "chat.files.released", 0, 0, on_released, st, NULL) ||

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "dirhdr.h"
+#include "fcrypto.h"
+#include "ipmsg_proto.h"
 #include "request.h"
 #include "share.h"
 #include "sockio.h"
@@ -24,6 +26,8 @@
 #define SERVE_MAX_DEPTH 64
 /* sendfile(2) chunk: the stop flag is checked between chunks. */
 #define SEND_CHUNK (8u << 20)
+/* Buffer of an encrypted answer (read, encrypt, write): memory stays bounded. */
+#define CRYPT_BUF (256u * 1024u)
 
 typedef struct fl_conn {
     struct fl_conn *next;
@@ -33,13 +37,17 @@ typedef struct fl_conn {
     uint32_t share_pkt; /* the offer asked for, set under st->lock before the claim */
     uint32_t file_id;
     bool has_pkt;
+    /* An encrypted answer (§6.6): every byte goes through the cipher, no sendfile. */
+    fl_cipher cipher;
+    atomic_bool encrypted;
+    uint8_t *cbuf; /* CRYPT_BUF bytes while encrypted */
     pthread_t th;
     atomic_bool finished;
     atomic_int stop; /* STOP_*: checked between chunks */
 } fl_conn;
 
 /* Why a transfer was stopped from outside its thread. */
-enum { STOP_NONE = 0, STOP_CANCELLED = 1, STOP_REPLACED = 2 };
+enum { STOP_NONE = 0, STOP_CANCELLED = 1, STOP_REPLACED = 2, STOP_NOCRYPTO = 3 };
 
 /* How long a request waits for an older transfer of the same file to the
  * same recipient to stop (see replace_older). */
@@ -62,9 +70,55 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
     return (ssize_t)len;
 }
 
+/* Writes len bytes of p to the connection, through the cipher when encrypted. */
+static int conn_write(fl_conn *c, const void *p, size_t len)
+{
+    if (!fcrypto_active(&c->cipher))
+        return fl_write_all(c->fd, p, len);
+    const uint8_t *in = p;
+    while (len > 0) {
+        size_t n = len < CRYPT_BUF ? len : CRYPT_BUF;
+        memcpy(c->cbuf, in, n);
+        if (fcrypto_apply(&c->cipher, c->cbuf, n) != 0)
+            return -EIO;
+        int rc = fl_write_all(c->fd, c->cbuf, n);
+        if (rc != 0)
+            return rc;
+        in += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* The encrypted form of send_file_bytes: read, encrypt in place, write. */
+static int send_file_encrypted(fl_conn *c, int in, uint64_t len)
+{
+    while (len > 0) {
+        if (atomic_load(&c->stop))
+            return -ECANCELED;
+        size_t want = len > CRYPT_BUF ? CRYPT_BUF : (size_t)len;
+        ssize_t n = read(in, c->cbuf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO; /* the file shrank while being sent */
+        if (fcrypto_apply(&c->cipher, c->cbuf, (size_t)n) != 0)
+            return -EIO;
+        int rc = fl_write_all(c->fd, c->cbuf, (size_t)n);
+        if (rc != 0)
+            return rc;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
 /* Sends exactly len bytes of in from its current offset; 0 or -errno. */
 static int send_file_bytes(fl_conn *c, int in, uint64_t len)
 {
+    if (fcrypto_active(&c->cipher))
+        return send_file_encrypted(c, in, len);
     int out = c->fd;
     while (len > 0) {
         if (atomic_load(&c->stop))
@@ -82,7 +136,7 @@ static int send_file_bytes(fl_conn *c, int in, uint64_t len)
     return 0;
 }
 
-static int put_header(int out, const char *name, uint64_t size, uint32_t attr, int64_t mtime)
+static int put_header(fl_conn *c, const char *name, uint64_t size, uint32_t attr, int64_t mtime)
 {
     dg_dirhdr h = {.name = name, .name_len = strlen(name), .size = size, .attr = attr};
     /* "14=mtime:16=createtime" like Windows and iptux. Linux has no portable
@@ -95,19 +149,18 @@ static int put_header(int out, const char *name, uint64_t size, uint32_t attr, i
     ipmsg_error err;
     if (dg_dirhdr_format(&h, buf, sizeof buf, &len, &err) != IPMSG_OK)
         return -EINVAL;
-    return fl_write_all(out, buf, len);
+    return conn_write(c, buf, len);
 }
 
 /* One folder: DIR header, its entries, RETPARENT with its mtime (§5.3). dirfd is consumed. */
 static int serve_dir(fl_conn *c, int dirfd, const char *name, int depth, uint64_t *sent)
 {
-    int out = c->fd;
     struct stat sb;
     if (depth > SERVE_MAX_DEPTH || fstat(dirfd, &sb) != 0) {
         close(dirfd);
         return -ELOOP;
     }
-    int rc = put_header(out, name, 0, IPMSG_FILE_DIR, (int64_t)sb.st_mtime);
+    int rc = put_header(c, name, 0, IPMSG_FILE_DIR, (int64_t)sb.st_mtime);
     DIR *d = rc == 0 ? fdopendir(dirfd) : NULL;
     if (!d) {
         close(dirfd);
@@ -131,7 +184,7 @@ static int serve_dir(fl_conn *c, int dirfd, const char *name, int depth, uint64_
             if (f < 0)
                 continue;
             if (fstat(f, &fs) == 0 && S_ISREG(fs.st_mode)) {
-                rc = put_header(out, e->d_name, (uint64_t)fs.st_size, IPMSG_FILE_REGULAR,
+                rc = put_header(c, e->d_name, (uint64_t)fs.st_size, IPMSG_FILE_REGULAR,
                                 (int64_t)fs.st_mtime);
                 if (rc == 0)
                     rc = send_file_bytes(c, f, (uint64_t)fs.st_size);
@@ -141,10 +194,12 @@ static int serve_dir(fl_conn *c, int dirfd, const char *name, int depth, uint64_
         }
     }
     closedir(d);
-    return rc ? rc : put_header(out, ".", 0, IPMSG_FILE_RETPARENT, (int64_t)sb.st_mtime);
+    return rc ? rc : put_header(c, ".", 0, IPMSG_FILE_RETPARENT, (int64_t)sb.st_mtime);
 }
 
-static int serve_file(fl_conn *c, const char *path, uint64_t offset, uint64_t *sent)
+/* record: a regular file asked with GETDIRFILES (§6.6): one REGULAR header, then its bytes. */
+static int serve_file(fl_conn *c, const char *path, const char *name, bool record, uint64_t offset,
+                      uint64_t *sent)
 {
     int f = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
@@ -157,6 +212,9 @@ static int serve_file(fl_conn *c, const char *path, uint64_t offset, uint64_t *s
         rc = -ERANGE;
     else if (lseek(f, (off_t)offset, SEEK_SET) < 0)
         rc = -errno;
+    else if (record && (rc = put_header(c, name, (uint64_t)sb.st_size, IPMSG_FILE_REGULAR,
+                                        (int64_t)sb.st_mtime)) != 0)
+        ;
     else
         rc = send_file_bytes(c, f, (uint64_t)sb.st_size - offset);
     if (rc == 0)
@@ -186,21 +244,67 @@ static int replace_older(fl_conn *c)
     return n;
 }
 
-static void serve(fl_conn *c)
+/*
+ * Reads and parses the request. An ENCRYPTOPT request goes to the files.crypto
+ * provider (§6.6); a verified one names its requester (key), who is then
+ * served from any address. 0, or -1 (logged: the connection closes unanswered).
+ */
+static int take_request(fl_conn *c, const char *a, dg_file_request *req, char *key, size_t keycap,
+                        bool *encrypted)
 {
     fl_state *st = c->st;
     char buf[REQ_MAX];
+    ssize_t len = read_request(c->fd, buf, sizeof buf);
+    ipmsg_error ierr = {0};
+    *encrypted = false;
+    key[0] = '\0';
+    if (len <= 0) {
+        st->api->log(st->ctx, DG_LOG_INFO, "bad file request from %s: nothing read", a);
+        return -1;
+    }
+    ipmsg_slice pn;
+    if (dg_file_request_parse_sealed(buf, (size_t)len, req, &pn, &ierr) == IPMSG_OK) {
+        char err[256];
+        bool verified;
+        /* Flagged first: a provider going away meanwhile stops this transfer. */
+        atomic_store(&c->encrypted, true);
+        if (fcrypto_open(st, req, pn, a, &verified, key, keycap, &c->cipher, err, sizeof err) !=
+            0) {
+            st->api->log(st->ctx, DG_LOG_INFO, "encrypted file request from %s refused: %s", a,
+                         err);
+            return -1;
+        }
+        if (fcrypto_active(&c->cipher)) {
+            c->cbuf = malloc(CRYPT_BUF);
+            if (!c->cbuf) {
+                fcrypto_end(st, &c->cipher);
+                return -1;
+            }
+        } else {
+            atomic_store(&c->encrypted, false);
+        }
+        *encrypted = fcrypto_active(&c->cipher);
+        return 0;
+    }
+    if (dg_file_request_parse(buf, (size_t)len, req, &ierr) != IPMSG_OK) {
+        st->api->log(st->ctx, DG_LOG_INFO, "bad file request from %s: %s", a, ierr.reason);
+        return -1;
+    }
+    return 0;
+}
+
+static void serve(fl_conn *c)
+{
+    fl_state *st = c->st;
     char a[INET_ADDRSTRLEN];
     struct in_addr ia = {.s_addr = htonl(c->ip)};
     inet_ntop(AF_INET, &ia, a, sizeof a);
-    ssize_t len = read_request(c->fd, buf, sizeof buf);
     dg_file_request req;
-    ipmsg_error ierr = {0};
-    if (len <= 0 || dg_file_request_parse(buf, (size_t)len, &req, &ierr) != IPMSG_OK) {
-        st->api->log(st->ctx, DG_LOG_INFO, "bad file request from %s: %s", a,
-                     len <= 0 ? "nothing read" : ierr.reason);
+    char key[300];
+    bool encrypted;
+    if (take_request(c, a, &req, key, sizeof key, &encrypted) != 0)
         return;
-    }
+    const char *by_key = key[0] ? key : NULL;
     /* Marked before the claim: a files.cancel {share} either drops the offer
      * first (the claim fails) or finds this connection to stop. */
     pthread_mutex_lock(&st->lock);
@@ -208,10 +312,14 @@ static void serve(fl_conn *c)
     c->file_id = req.req.file_id;
     c->has_pkt = true;
     pthread_mutex_unlock(&st->lock);
-    bool dir = req.pkt.mode == IPMSG_GETDIRFILES;
+    /* §6.6: an encrypted receiver asks GETDIRFILES for regular files too. */
+    int kind = req.pkt.mode != IPMSG_GETDIRFILES ? FL_KIND_FILE
+               : encrypted                       ? FL_KIND_ANY
+                                                 : FL_KIND_DIR;
+    bool dir = false;
     char *path = NULL, *name = NULL, err[256];
-    int claimed = share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, dir, &path, &name, err,
-                              sizeof err);
+    int claimed = share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, by_key, kind, &path,
+                              &name, &dir, err, sizeof err);
     uint64_t t0 = fl_mono_ms();
     while (claimed == FL_CLAIM_BUSY && fl_mono_ms() - t0 < REPLACE_WAIT_MS) {
         /* The older thread releases its claim once its send fails, then ends:
@@ -219,8 +327,8 @@ static void serve(fl_conn *c)
         bool older = replace_older(c) > 0;
         if (older)
             usleep(20000);
-        claimed = share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, dir, &path, &name, err,
-                              sizeof err);
+        claimed = share_claim(st, req.req.share_pkt, req.req.file_id, c->ip, by_key, kind, &path,
+                              &name, &dir, err, sizeof err);
         if (!older)
             break;
     }
@@ -234,7 +342,8 @@ static void serve(fl_conn *c)
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         rc = fd < 0 ? -errno : serve_dir(c, fd, name, 0, &sent);
     } else {
-        rc = serve_file(c, path, req.req.offset, &sent);
+        bool record = req.pkt.mode == IPMSG_GETDIRFILES;
+        rc = serve_file(c, path, name, record, record ? 0 : req.req.offset, &sent);
     }
     int stop = atomic_load(&c->stop);
     if (stop)
@@ -246,18 +355,20 @@ static void serve(fl_conn *c)
         while (recv(c->fd, tmp, sizeof tmp, 0) > 0)
             ;
     }
-    share_release_claim(st, req.req.share_pkt, req.req.file_id, c->ip, rc == 0);
+    share_release_claim(st, req.req.share_pkt, req.req.file_id, c->ip, by_key, rc == 0);
     const char *why = rc == 0                  ? ""
                       : stop == STOP_CANCELLED ? "cancelled by the sender (files.cancel)"
                       : stop == STOP_REPLACED  ? "replaced by a new request of the recipient"
+                      : stop == STOP_NOCRYPTO  ? "file encryption stopped"
                                                : strerror(-rc);
-    st->api->log(st->ctx, DG_LOG_INFO, "%s %s to %s: %s (%llu bytes)", dir ? "folder" : "file",
-                 name, a, rc == 0 ? "sent" : why, (unsigned long long)sent);
-    st->api->publish_ordered(st->ctx, rc == 0 ? "files.sent" : "files.send_failed",
-                             json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "id",
-                                       (json_int_t)req.req.share_pkt, "file_id",
-                                       (json_int_t)req.req.file_id, "name", name, "address", a,
-                                       "bytes", (json_int_t)sent, "reason", why));
+    st->api->log(st->ctx, DG_LOG_INFO, "%s %s to %s%s: %s (%llu bytes)", dir ? "folder" : "file",
+                 name, a, encrypted ? " (encrypted)" : "", rc == 0 ? "sent" : why,
+                 (unsigned long long)sent);
+    st->api->publish_ordered(
+        st->ctx, rc == 0 ? "files.sent" : "files.send_failed",
+        json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:b}", "id", (json_int_t)req.req.share_pkt,
+                  "file_id", (json_int_t)req.req.file_id, "name", name, "address", a, "bytes",
+                  (json_int_t)sent, "reason", why, "encrypted", encrypted));
     free(path);
     free(name);
 }
@@ -269,6 +380,11 @@ static void *conn_main(void *arg)
     pthread_mutex_lock(&c->st->lock);
     shutdown(c->fd, SHUT_RDWR);
     pthread_mutex_unlock(&c->st->lock);
+    /* The provider may go once no stream of it is alive. */
+    fcrypto_end(c->st, &c->cipher);
+    atomic_store(&c->encrypted, false);
+    free(c->cbuf);
+    c->cbuf = NULL;
     atomic_store(&c->finished, true);
     fl_thread_finished(c->st);
     return NULL;
@@ -376,6 +492,17 @@ int server_cancel_share(fl_state *st, uint32_t packet_no)
         }
     pthread_mutex_unlock(&st->lock);
     return n;
+}
+
+void server_stop_encrypted(fl_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+    for (fl_conn *c = st->conns; c; c = c->next)
+        if (atomic_load(&c->encrypted) && !atomic_load(&c->finished)) {
+            atomic_store(&c->stop, STOP_NOCRYPTO);
+            shutdown(c->fd, SHUT_RDWR);
+        }
+    pthread_mutex_unlock(&st->lock);
 }
 
 void server_stop(fl_state *st)

@@ -6,7 +6,10 @@
  * GETDIRFILES (a folder as a directory stream, symlinks not followed). Only
  * a recipient of the offer, connecting from that recipient's address, gets
  * anything; otherwise the connection is closed without an answer, like
- * Windows does.
+ * Windows does. An encrypted request (ENCRYPTOPT, §6.6) goes to the
+ * files.crypto provider (fcrypto.h): once it verified the requester's
+ * signature, the requester is served from any address, and with the AES
+ * mode the whole answer is encrypted (read, encrypt, write: no sendfile).
  */
 #ifndef DG_FL_SERVER_H
 #define DG_FL_SERVER_H
@@ -24,6 +27,8 @@ void server_reap(fl_state *st);
  * serving threads see the flag between chunks; their sockets are shut down
  * at once). Returns how many were running. */
 int server_cancel_share(fl_state *st, uint32_t packet_no);
+/* The files.crypto provider goes: its transfers stop (they fail). */
+void server_stop_encrypted(fl_state *st);
 /* At stop: shuts every connection down and joins the threads. */
 void server_stop(fl_state *st);
 

@@ -338,24 +338,31 @@ static bool all_done(const fl_share *s)
     return true;
 }
 
-int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, bool dir,
-                char **path, char **name, char *err, size_t errlen)
+/* The recipient r of s that may fetch: by its key when the request was
+ * signed by it (§6.6: from any address), else by the address it connects from. */
+static bool rcpt_matches(const fl_rcpt *r, uint32_t ip, const char *key)
+{
+    return key ? strcasecmp(r->key, key) == 0 : r->ip == ip;
+}
+
+int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, const char *key,
+                int kind, char **path, char **name, bool *is_dir, char *err, size_t errlen)
 {
     int rc = -1;
     pthread_mutex_lock(&st->lock);
     fl_share *s = find(st, packet_no, NULL);
     size_t r = 0;
-    while (s && r < s->nr && s->r[r].ip != ip)
+    while (s && r < s->nr && !rcpt_matches(&s->r[r], ip, key))
         r++;
     if (!s)
         snprintf(err, errlen, "no offer %u (released, expired or never made)", packet_no);
     else if (r == s->nr)
-        snprintf(err, errlen, "offer %u was not sent to this address", packet_no);
+        snprintf(err, errlen, "offer %u was not sent to %s", packet_no, key ? key : "this address");
     else if (file_id >= s->nf)
         snprintf(err, errlen, "offer %u has no file %u", packet_no, file_id);
-    else if (s->f[file_id].dir != dir)
+    else if (kind != FL_KIND_ANY && s->f[file_id].dir != (kind == FL_KIND_DIR))
         snprintf(err, errlen, "file %u of offer %u is %s", file_id, packet_no,
-                 dir ? "not a folder" : "a folder");
+                 kind == FL_KIND_DIR ? "not a folder" : "a folder");
     else if (s->r[r].state[file_id] != FL_FREE) {
         snprintf(err, errlen, "file %u of offer %u is %s", file_id, packet_no,
                  s->r[r].state[file_id] == FL_BUSY ? "being sent" : "already sent");
@@ -366,19 +373,21 @@ int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip,
         snprintf(err, errlen, "out of memory");
     } else {
         s->r[r].state[file_id] = FL_BUSY;
+        *is_dir = s->f[file_id].dir;
         rc = 0;
     }
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
 
-void share_release_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, bool ok)
+void share_release_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip,
+                         const char *key, bool ok)
 {
     pthread_mutex_lock(&st->lock);
     fl_share **link;
     fl_share *s = find(st, packet_no, &link);
     for (size_t r = 0; s && r < s->nr; r++)
-        if (s->r[r].ip == ip && file_id < s->nf && s->r[r].state[file_id] == FL_BUSY)
+        if (rcpt_matches(&s->r[r], ip, key) && file_id < s->nf && s->r[r].state[file_id] == FL_BUSY)
             s->r[r].state[file_id] = ok ? FL_DONE : FL_FREE;
     if (s && all_done(s))
         share_remove(st, link);

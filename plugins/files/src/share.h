@@ -51,14 +51,21 @@ json_t *share_send(fl_state *st, const json_t *to, const json_t *paths, const ch
 /* share_claim: the file is being sent to that recipient by another connection. */
 #define FL_CLAIM_BUSY (-2)
 
-/* What a serving thread needs: copies the path, marks the file BUSY. 0, or
+/* What a request may ask for: GETFILEDATA a file, GETDIRFILES a folder, an
+ * encrypted GETDIRFILES either (§6.6). */
+enum { FL_KIND_FILE = 0, FL_KIND_DIR = 1, FL_KIND_ANY = 2 };
+
+/* What a serving thread needs: copies the path, marks the file BUSY, says
+ * whether it is a folder. The recipient is the one at ip, or the one named
+ * key (user@host) when key is not NULL (a request it signed, §6.6). 0, or
  * FL_CLAIM_BUSY, or -1, with a reason in err (not a recipient, wrong address,
  * already fetched...). */
-int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, bool dir,
-                char **path, char **name, char *err, size_t errlen);
-/* Ends a claim: DONE on success, FREE again on failure. Drops the share when
- * every recipient fetched everything. */
-void share_release_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, bool ok);
+int share_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip, const char *key,
+                int kind, char **path, char **name, bool *is_dir, char *err, size_t errlen);
+/* Ends a claim (same ip/key): DONE on success, FREE again on failure. Drops
+ * the share when every recipient fetched everything. */
+void share_release_claim(fl_state *st, uint32_t packet_no, uint32_t file_id, uint32_t ip,
+                         const char *key, bool ok);
 
 /* chat.files.released: the recipient at ip (or key) gave up; the share goes
  * when nobody is left. */

@@ -10,6 +10,7 @@
 #define DG_FL_STATE_H
 
 #include <dengon/chat_transport.h>
+#include <dengon/files_crypto.h>
 #include <dengon/plugin.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -54,6 +55,17 @@ typedef struct fl_state {
     atomic_uint req_no;  /* packet numbers of our file requests */
     atomic_bool stopping;
     dg_timer *housekeeping;
+
+    /* The files.crypto provider (fcrypto.c): set and removed on the loop
+     * thread, held by transfer threads while they use it. */
+    pthread_mutex_t fc_lock;
+    pthread_cond_t fc_cond;
+    const dg_files_crypto_hooks *fc_hooks;
+    void *fc_user;
+    unsigned fc_users;
+    dg_files_crypto_v1 fc_service;
+    /* Offer id -> true when its last download was encrypted (this run; loop thread). */
+    json_t *encrypted;
 } fl_state;
 
 int64_t fl_now(void);

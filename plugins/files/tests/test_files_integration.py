@@ -4,7 +4,6 @@ IPMsg peers written in Python (UDP offers, a TCP server feeding a hostile
 directory stream) on 127.0.0.5. Traffic stays on 127.0.0.x; every daemon is
 stopped by PID even when a test fails (DaemonTestCase).
 """
-import hashlib
 import os
 import socket
 import subprocess
@@ -12,37 +11,11 @@ import threading
 import time
 import unittest
 
-from dgtest import BUILD_DIR, SLOW, DaemonTestCase, wait_until
+from dgtest import BUILD_DIR, DaemonTestCase, SLOW, free_port, sha256_file, wait_until
 
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 SENDMSG, RECVMSG, GETFILEDATA, GETDIRFILES, ANSENTRY, BR_ENTRY = 0x20, 0x21, 0x60, 0x62, 3, 1
 SENDCHECKOPT, FILEATTACHOPT, UTF8OPT, CAPUTF8OPT = 0x100, 0x200000, 0x800000, 0x1000000
-
-
-def free_port():
-    """A port free for UDP and TCP on every 127.0.0.x used here."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.2", 0))
-            port = s.getsockname()[1]
-        ok = True
-        for addr in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"):
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                with socket.socket(socket.AF_INET, kind) as s:
-                    try:
-                        s.bind((addr, port))
-                    except OSError:
-                        ok = False
-        if ok:
-            return port
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def tree(root):
@@ -55,14 +28,14 @@ def tree(root):
         for f in files:
             p = os.path.join(dirpath, f)
             st = os.stat(p)
-            out[os.path.relpath(p, root)] = ("file", st.st_size, int(st.st_mtime), sha(p))
+            out[os.path.relpath(p, root)] = ("file", st.st_size, int(st.st_mtime), sha256_file(p))
     return out
 
 
 class FilesTestCase(DaemonTestCase):
     def setUp(self):
         super().setUp()
-        self.port = free_port()
+        self.port = free_port(("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"), tcp=True)
 
     def node(self, name, addr, peers=(), options=(), daemon=None):
         opts = [
@@ -154,7 +127,7 @@ class TestTransfers(FilesTestCase):
         done = self.wait_state(b, offer["id"], ("done", "failed"))
         self.assertEqual(done["state"], "done", done)
         dl = self.downloads(b)
-        self.assertEqual(sha(os.path.join(dl, "report.bin")), sha(f))
+        self.assertEqual(sha256_file(os.path.join(dl, "report.bin")), sha256_file(f))
         self.assertEqual(int(os.stat(os.path.join(dl, "report.bin")).st_mtime), 1600000000)
         want = {k: v for k, v in tree(root).items() if k != "link"}
         self.assertEqual(tree(os.path.join(dl, "Fotos 写真")), want)
@@ -239,7 +212,7 @@ class TestTransfers(FilesTestCase):
         self.assertEqual(done["state"], "done", done)
         final = os.path.join(self.downloads(b2), "big.img")
         self.assertEqual(os.path.getsize(final), size)
-        self.assertEqual(sha(final), sha(big))
+        self.assertEqual(sha256_file(final), sha256_file(big))
         self.assert_clean_exit(b2)
         self.assert_clean_exit(a)
 
@@ -268,7 +241,7 @@ class TestResumeCancel(FilesTestCase):
         done = self.wait_state(b, offer["id"], ("done", "failed"), timeout=120)
         self.assertEqual(done["state"], "done", done)
         final = os.path.join(self.downloads(b), "big.img")
-        self.assertEqual(sha(final), sha(big))
+        self.assertEqual(sha256_file(final), sha256_file(big))
         served = wait_until(lambda: self.events(a2, "files.sent"), what="files.sent")
         self.assertEqual(served[-1]["bytes"], size - got)  # only the rest crossed the wire
         self.assert_clean_exit(b)
@@ -292,7 +265,7 @@ class TestResumeCancel(FilesTestCase):
         b.result("files.accept", {"id": offer["id"]})
         self.assertEqual(self.wait_state(b, offer["id"], ("done", "failed"),
                                          timeout=120)["state"], "done")
-        self.assertEqual(sha(os.path.join(self.downloads(b), "big.img")), sha(big))
+        self.assertEqual(sha256_file(os.path.join(self.downloads(b), "big.img")), sha256_file(big))
 
         # The sender cancels its offer while the transfer runs: the connection
         # is closed, the receiver's download fails with what arrived kept, and
@@ -443,7 +416,7 @@ class TestCli(FilesTestCase):
         r = b.cli("accept", str(offer["id"]), "--wait", timeout=120 * SLOW)
         self.assertEqual(r.rc, 0, r)
         self.assertIn("offer %d done" % offer["id"], r.out)
-        self.assertEqual(sha(os.path.join(self.downloads(b), "wait.bin")), sha(big))
+        self.assertEqual(sha256_file(os.path.join(self.downloads(b), "wait.bin")), sha256_file(big))
         # --json: only the final state.
         pkt = a.cli("send-file", "bob", f, json_out=True).json()["id"]
         offer = self.offer_at(b, pkt)

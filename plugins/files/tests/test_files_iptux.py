@@ -22,7 +22,6 @@ ctime). Every process is stopped by PID and both namespaces are removed even
 on failure. Needs root, `ip netns`, iptux, Xvfb and dbus-run-session;
 skipped otherwise.
 """
-import hashlib
 import os
 import struct
 import sys
@@ -30,7 +29,7 @@ import time
 import unittest
 import zlib
 
-from dgtest import BUILD_DIR, DENGOND, Daemon, DaemonTestCase, wait_until
+from dgtest import BUILD_DIR, DENGOND, Daemon, DaemonTestCase, sha256_file, wait_until
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ipmsg",
                                 "tests", "interop"))
@@ -46,14 +45,6 @@ xclient.KEYSYMS.setdefault("Alt_L", 0xFFE9)
 xclient.KEYSYMS.setdefault("Delete", 0xFFFF)
 
 
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def tree(root, mtimes=True):
     """{relative path: (kind, size, mtime or None, sha)} of a folder."""
     out = {}
@@ -66,7 +57,7 @@ def tree(root, mtimes=True):
             p = os.path.join(dirpath, f)
             st = os.stat(p)
             out[os.path.relpath(p, root)] = ("file", st.st_size,
-                                             int(st.st_mtime) if mtimes else None, sha(p))
+                                             int(st.st_mtime) if mtimes else None, sha256_file(p))
     return out
 
 
@@ -277,7 +268,7 @@ class TestIptuxFiles(DaemonTestCase):
                        timeout=30, what="iptux fetched " + os.path.basename(path))
         self.assertEqual(self.events("files.send_failed"), [])
         got = os.path.join(recv, "report.bin")
-        self.assertEqual(sha(got), sha(f))
+        self.assertEqual(sha256_file(got), sha256_file(f))
         self.assertEqual(int(os.stat(got).st_mtime), 1600000000)
         # iptux sets no folder mtimes (RecvFileData.cpp): files only.
         want = {k: v for k, v in tree(album).items() if v[0] == "file"}
@@ -298,7 +289,7 @@ class TestIptuxFiles(DaemonTestCase):
         done = self.wait_state(offer["id"])
         self.assertEqual(done["state"], "done", done)
         dl = os.path.join(self.tmp, "dengon-dl")
-        self.assertEqual(sha(os.path.join(dl, "fromiptux.bin")), sha(g))
+        self.assertEqual(sha256_file(os.path.join(dl, "fromiptux.bin")), sha256_file(g))
         self.check_time(os.path.join(dl, "fromiptux.bin"), g, offer, "fromiptux.bin")
 
         tree_src = self.src("itxalbum")

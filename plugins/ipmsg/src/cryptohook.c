@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fpname.h"
 #include "presence.h"
 #include "resolve.h"
 #include "rx.h"
@@ -50,8 +51,49 @@ static char *wire_text(ipm_state *st, bool utf8, const char *in, size_t len, siz
     return out;
 }
 
-void cryptohook_encrypt(ipm_state *st, const ipm_target *t, uint32_t no, const char *text,
-                        size_t len, const char *attach, bool final, ipm_crypt_out *out)
+/* The recipients of a message in t's wire encoding, for the TO list (§6.5).
+ * A recipient known only by its address has no user:host and is left out. */
+typedef struct ipm_tolist {
+    dg_chat_crypto_rcpt v[IPM_TOLIST_MAX];
+    char *names[2 * IPM_TOLIST_MAX];
+    size_t n, nnames;
+} ipm_tolist;
+
+static void tolist_free(ipm_tolist *l)
+{
+    for (size_t i = 0; i < l->nnames; i++)
+        free(l->names[i]);
+    l->n = l->nnames = 0;
+}
+
+static int tolist_make(ipm_state *st, const ipm_target *t, const ipm_target *all, size_t n_all,
+                       ipm_tolist *l)
+{
+    l->n = l->nnames = 0;
+    for (size_t i = 0; i < n_all && l->n < IPM_TOLIST_MAX; i++) {
+        const ipm_user *u = ipm_users_find_key(&st->users, all[i].key);
+        const char *at = strrchr(all[i].key, '@');
+        if (!u && !at)
+            continue;
+        size_t ul = u ? strlen(u->user) : (size_t)(at - all[i].key), wl;
+        const char *host = u ? u->host : at + 1;
+        char *wu = wire_text(st, t->utf8, u ? u->user : all[i].key, ul, &wl);
+        char *wh = wu ? wire_text(st, t->utf8, host, strlen(host), &wl) : NULL;
+        if (!wu || !wh) {
+            free(wu);
+            tolist_free(l);
+            return -1;
+        }
+        l->names[l->nnames++] = wu;
+        l->names[l->nnames++] = wh;
+        l->v[l->n++] = (dg_chat_crypto_rcpt){wu, wh};
+    }
+    return 0;
+}
+
+void cryptohook_encrypt(ipm_state *st, const ipm_target *t, const ipm_target *all, size_t n_all,
+                        uint32_t no, const char *text, size_t len, const char *attach, bool final,
+                        ipm_crypt_out *out)
 {
     *out = (ipm_crypt_out){.verdict = DG_CHAT_CRYPTO_REFUSE};
     const ipm_user *u = ipm_users_find_key(&st->users, t->key);
@@ -63,14 +105,20 @@ void cryptohook_encrypt(ipm_state *st, const ipm_target *t, uint32_t no, const c
     size_t wlen = 0, alen = 0;
     char *wtext = wire_text(st, t->utf8, text, len, &wlen);
     char *wattach = attach ? wire_text(st, t->utf8, attach, strlen(attach), &alen) : NULL;
-    if (!name || !wtext || (attach && !wattach)) {
+    /* Several recipients: the provider may put them inside (§6.5). */
+    bool to = n_all > 1 && DG_CHAT_CRYPTO_HAS(st->crypto, encrypt_to);
+    ipm_tolist l = {0};
+    if (!name || !wtext || (attach && !wattach) || (to && tolist_make(st, t, all, n_all, &l))) {
         snprintf(out->err, sizeof out->err, "cannot encode the message for %s", t->key);
     } else {
         dg_chat_crypto_peer p;
         make_peer(u, t->key, name, t->addr, addr, &p);
         out->verdict =
-            st->crypto->encrypt(st->crypto_user, &p, no, wtext, wlen, wattach, alen, final,
-                                &out->extra, &out->ext, out->err, sizeof out->err);
+            to ? st->crypto->encrypt_to(st->crypto_user, &p, no, wtext, wlen, wattach, alen, l.v,
+                                        l.n, final, &out->extra, &out->ext, out->err,
+                                        sizeof out->err)
+               : st->crypto->encrypt(st->crypto_user, &p, no, wtext, wlen, wattach, alen, final,
+                                     &out->extra, &out->ext, out->err, sizeof out->err);
         /* The header (numbers, names) stays far below this margin. */
         size_t fixed = 64 + strlen(st->user) + strlen(st->host) + (out->ext ? 0 : alen);
         if (out->verdict == DG_CHAT_CRYPTO_ENCRYPTED && !out->extra) {
@@ -87,6 +135,7 @@ void cryptohook_encrypt(ipm_state *st, const ipm_target *t, uint32_t no, const c
             snprintf(out->err, sizeof out->err, "no decision on encryption for %s", t->key);
         }
     }
+    tolist_free(&l);
     free(name);
     free(wtext);
     free(wattach);
@@ -162,9 +211,14 @@ void cryptohook_resume(ipm_state *st, const char *who)
                         .nickname = h->s->r[h->rcpt].nickname,
                         .addr = h->s->r[h->rcpt].addr,
                         .utf8 = h->utf8};
+        /* The whole recipient list again, for the TO list (§6.5): keys are what it needs. */
+        size_t n_all = h->s->n <= IPM_TOLIST_MAX ? h->s->n : 0;
+        ipm_target all[IPM_TOLIST_MAX];
+        for (size_t j = 0; j < n_all; j++)
+            all[j] = (ipm_target){.key = h->s->r[j].key, .addr = h->s->r[j].addr};
         ipm_crypt_out out;
         if (st->crypto)
-            cryptohook_encrypt(st, &t, h->no, h->text, h->len, h->attach, true, &out);
+            cryptohook_encrypt(st, &t, all, n_all, h->no, h->text, h->len, h->attach, true, &out);
         else
             out = (ipm_crypt_out){.verdict = DG_CHAT_CRYPTO_REFUSE,
                                   .err = "the crypto provider went away"};
@@ -178,11 +232,9 @@ void cryptohook_resume(ipm_state *st, const char *who)
 int cryptohook_decrypt(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *u, const char *user,
                        const char *host, ipm_addr from, dg_chat_crypto_plain *out)
 {
-    size_t klen = strlen(user) + strlen(host) + 2;
-    char *key = malloc(klen);
+    char *key = ipm_key_make(user, host);
     if (!key)
         return -1;
-    snprintf(key, klen, "%s@%s", user, host);
     char addr[IPM_ADDR_TEXT], err[256] = "";
     dg_chat_crypto_peer p;
     make_peer(u, key, user, from, addr, &p);
@@ -203,6 +255,39 @@ int cryptohook_decrypt(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *u
     return rc;
 }
 
+json_t *cryptohook_tolist(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *u,
+                          const dg_chat_crypto_plain *plain)
+{
+    if (!DG_CHAT_CRYPTO_HAS(st->crypto, tolist))
+        return NULL;
+    size_t n = 0;
+    char err[160] = "";
+    dg_chat_crypto_rcpt *v =
+        st->crypto->tolist(st->crypto_user, plain, pkt->opts, &n, err, sizeof err);
+    if (!v) {
+        if (err[0])
+            st->api->log(st->ctx, DG_LOG_INFO, "message %u: recipient list ignored: %s",
+                         (unsigned)pkt->packet_no, err);
+        return NULL;
+    }
+    json_t *to = json_array();
+    for (size_t i = 0; to && i < n; i++) {
+        char *user = rx_text_from(st, pkt, u, (ipmsg_slice){v[i].user, strlen(v[i].user)});
+        char *host = rx_text_from(st, pkt, u, (ipmsg_slice){v[i].host, strlen(v[i].host)});
+        /* The other recipients: we know we got it (under either of our names). */
+        bool self = user && host && !strcasecmp(host, st->host) &&
+                    (!strcasecmp(user, st->user) || !strcasecmp(user, st->base_user));
+        char *key = user && host && !self ? ipm_key_make(user, host) : NULL;
+        if (key)
+            json_array_append_new(to, json_string(key));
+        free(key);
+        free(user);
+        free(host);
+    }
+    free(v);
+    return to;
+}
+
 void cryptohook_on_keyex(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
 {
     if (!st->crypto) {
@@ -215,10 +300,8 @@ void cryptohook_on_keyex(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         return;
     }
     const ipm_user *u = ipm_users_find(&st->users, user, host);
-    size_t klen = strlen(user) + strlen(host) + 2;
-    char *key = malloc(klen);
+    char *key = ipm_key_make(user, host);
     if (key) {
-        snprintf(key, klen, "%s@%s", user, host);
         char addr[IPM_ADDR_TEXT];
         dg_chat_crypto_peer p;
         make_peer(u, key, user, from, addr, &p);
@@ -259,7 +342,16 @@ uint32_t cryptohook_status(const ipm_state *st)
 
 int cryptohook_set(ipm_state *st, const dg_chat_crypto_hooks *hooks, void *user)
 {
-    if (hooks && (st->crypto || hooks->struct_size < sizeof(dg_chat_crypto_hooks) ||
+    /* The installed table again: its status bits changed (the provider's keys
+     * are ready), and the name suffix may be known now. */
+    if (hooks && hooks == st->crypto && user == st->crypto_user) {
+        bool announced = st->announces > 0;
+        fpname_provider_changed(st);
+        if (announced)
+            presence_round(st, IPMSG_BR_ABSENCE);
+        return 0;
+    }
+    if (hooks && (st->crypto || hooks->struct_size < DG_CHAT_CRYPTO_HOOKS_V1_SIZE ||
                   !hooks->status_bits || !hooks->encrypt || !hooks->decrypt ||
                   !hooks->on_getpubkey || !hooks->on_anspubkey || !hooks->on_peer))
         return -1;
@@ -276,6 +368,8 @@ int cryptohook_set(ipm_state *st, const dg_chat_crypto_hooks *hooks, void *user)
             held_free(h);
         }
     }
+    if (hooks)
+        fpname_provider_changed(st);
     /* Peers learn a status change from a BR_ABSENCE round (§4.2). */
     if (cryptohook_status(st) != before && st->announces > 0)
         presence_round(st, IPMSG_BR_ABSENCE);
@@ -287,6 +381,10 @@ int cryptohook_request_key(ipm_state *st, const char *who, const char *extra, in
     ipm_user *u;
     ipm_addr a;
     char err[256];
+    /* Not under a name we may drop in a moment (fpname.h): the peer's answer
+     * to our coming BR_ENTRY makes the provider ask again (on_peer). */
+    if (st->name_wait)
+        return -1;
     if (!who || !extra || ipm_resolve(&st->users, who, st->cfg.port, &u, &a, err, sizeof err) < 0)
         return -1;
     uint32_t cmd =

@@ -28,15 +28,31 @@ typedef struct ipm_crypt_out {
     char err[256];
 } ipm_crypt_out;
 
-/* Asks the provider about one recipient (text and attach in UTF-8, as given to messages_send). */
-void cryptohook_encrypt(ipm_state *st, const ipm_target *t, uint32_t no, const char *text,
-                        size_t len, const char *attach, bool final, ipm_crypt_out *out);
+/* Recipients a "TO:" list carries at most (§6.5); more, and none is sent. */
+#define IPM_TOLIST_MAX 30
+
+/*
+ * Asks the provider about recipient t of the message to all[0..n_all) (text
+ * and attach in UTF-8, as given to messages_send). With two or more (at most
+ * IPM_TOLIST_MAX) and a provider with encrypt_to, it gets them all for the
+ * TO list.
+ */
+void cryptohook_encrypt(ipm_state *st, const ipm_target *t, const ipm_target *all, size_t n_all,
+                        uint32_t no, const char *text, size_t len, const char *attach, bool final,
+                        ipm_crypt_out *out);
 /* Acts on a verdict other than PLAIN-in-the-shared-buffer for recipient i of s. */
 void cryptohook_dispatch(ipm_state *st, ipm_sent *s, size_t i, uint32_t no, uint32_t cmd, bool utf8,
                          const char *text, size_t len, const char *attach, ipm_crypt_out *out);
 /* A SENDMSG|ENCRYPTOPT: 0 with *out (free out->plain), or -1 (not genuine). */
 int cryptohook_decrypt(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *u, const char *user,
                        const char *host, ipm_addr from, dg_chat_crypto_plain *out);
+/*
+ * The other recipients ("user@host", UTF-8, ourselves left out) a decrypted
+ * message lists inside its ciphertext (§6.5): a new JSON array, or NULL
+ * when it has no (valid) list or the provider cannot tell.
+ */
+json_t *cryptohook_tolist(ipm_state *st, const ipmsg_packet *pkt, const ipm_user *u,
+                          const dg_chat_crypto_plain *plain);
 /* GETPUBKEY / ANSPUBKEY. */
 void cryptohook_on_keyex(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from);
 /* An entry packet updated u; started for a BR_ENTRY. */

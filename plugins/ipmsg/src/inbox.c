@@ -19,6 +19,7 @@ void ipm_msg_free(ipm_msg *m)
     free(m->attachments);
     free(m->crypto_note);
     free(m->suite);
+    json_decref(m->to);
     free(m);
 }
 
@@ -83,6 +84,8 @@ json_t *ipm_msg_json(const ipm_msg *m, bool with_text)
         json_object_set_new(o, "suite", json_string(m->suite ? m->suite : ""));
         if (!m->verified && m->crypto_note)
             json_object_set_new(o, "verify_note", json_string(m->crypto_note));
+        if (m->to)
+            json_object_set_new(o, "to", json_deep_copy(m->to));
     }
     if (o && with_text)
         json_object_set_new(o, "text", json_string(m->text));

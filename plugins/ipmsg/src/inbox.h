@@ -38,6 +38,7 @@ typedef struct ipm_msg {
     bool verified;     /* encrypted and signed by the sender's trusted key */
     char *crypto_note; /* encrypted and not verified: why (NULL otherwise) */
     char *suite;       /* encrypted: the suite's name */
+    json_t *to;        /* encrypted with a TO list (§6.5): the other recipients, or NULL */
     int64_t time;      /* Unix seconds when received */
 } ipm_msg;
 
@@ -58,8 +59,8 @@ size_t ipm_inbox_unread(const ipm_inbox *b);
 /*
  * {"id","packet_no","from","nickname","address","sealed","broadcast",
  *  "multicast","auto_reply","opened","encrypted","time"[,"text"][,"attachments"]},
- * and for an encrypted message "verified", "suite" and (when not verified)
- * "verify_note"; the
+ * and for an encrypted message "verified", "suite", (when not verified)
+ * "verify_note" and (when it listed them inside, §6.5) "to"; the
  * text (and the attach list) are left out when with_text is false. New
  * reference.
  */

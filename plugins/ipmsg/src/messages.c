@@ -220,7 +220,8 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
         goto out;
     }
     for (size_t i = 0; enc && i < n; i++)
-        cryptohook_encrypt(st, &t[i], no, text, len, attach, false, &enc[i]);
+        cryptohook_encrypt(st, &t[i], t, n <= IPM_TOLIST_MAX ? n : 0, no, text, len, attach, false,
+                           &enc[i]);
     if (enc && n == 1 && enc[0].verdict == DG_CHAT_CRYPTO_REFUSE) {
         snprintf(err, errlen, "%s", enc[0].err);
         goto out;
@@ -361,13 +362,10 @@ static uint32_t reply_utf8(const ipmsg_packet *pkt, const ipm_user *u)
     return ((pkt->opts & IPMSG_UTF8OPT) || (u && u->utf8)) ? IPMSG_UTF8OPT : 0;
 }
 
+/* The sender's key: user@host without a fingerprint field (users.h). */
 static char *make_key(const char *user, const char *host)
 {
-    size_t n = strlen(user) + strlen(host) + 2;
-    char *k = malloc(n);
-    if (k)
-        snprintf(k, n, "%s@%s", user, host);
-    return k;
+    return ipm_key_make(user, host);
 }
 
 static void auto_reply(ipm_state *st, ipm_addr to, uint32_t utf8)
@@ -446,6 +444,7 @@ void messages_on_sendmsg(ipm_state *st, const ipmsg_packet *pkt, ipm_addr from)
         m->encrypted = true;
         m->verified = plain.verified != 0;
         m->suite = strdup(plain.suite);
+        m->to = cryptohook_tolist(st, pkt, u, &plain);
         if (!m->verified && !(m->crypto_note = strdup(plain.note))) {
             ipm_msg_free(m);
             goto out;

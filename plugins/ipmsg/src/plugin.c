@@ -16,6 +16,7 @@
 #include "absence.h"
 #include "cryptohook.h"
 #include "entry.h"
+#include "fpname.h"
 #include "ifwatch.h"
 #include "listx.h"
 #include "messages.h"
@@ -204,6 +205,7 @@ static void state_free(ipm_state *st)
     ipm_inbox_free(&st->inbox);
     ipmsg_charset_close(st->cs);
     settings_free(&st->cfg);
+    fpname_free(st);
     free(st->user);
     free(st->host);
     free(st->key);
@@ -220,7 +222,8 @@ static int init_identity(ipm_state *st)
     const char *uuid = json_string_value(json_object_get(id, "uuid"));
     if (uuid && ipmsg_uuid_valid(uuid, strlen(uuid)))
         snprintf(st->uuid, sizeof st->uuid, "%s", uuid);
-    if (!st->user || !st->host)
+    st->base_user = st->user ? strdup(st->user) : NULL;
+    if (!st->user || !st->host || !st->base_user)
         return -1;
     size_t klen = strlen(st->user) + strlen(st->host) + 2;
     st->key = malloc(klen);

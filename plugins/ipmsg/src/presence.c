@@ -13,6 +13,11 @@
 
 void presence_round(ipm_state *st, uint32_t mode)
 {
+    /* Our logon name is not settled (fpname.h): the BR_ENTRY to come carries the status. */
+    if (st->name_wait && (mode == IPMSG_BR_ENTRY || mode == IPMSG_BR_ABSENCE)) {
+        st->entry_due = true;
+        return;
+    }
     char buf[IPM_TX_MAX];
     size_t len;
     /* Broadcast commands never carry UTF8OPT (§1.3): tx_entry adds only status bits. */
@@ -29,6 +34,10 @@ void presence_round(ipm_state *st, uint32_t mode)
 
 void presence_announce(ipm_state *st)
 {
+    if (st->name_wait) {
+        st->entry_due = true; /* fpname.c announces once the name is settled */
+        return;
+    }
     st->announces++;
     if (st->cfg.list_get)
         listx_start(st); /* §4.5: BR_ISGETLIST2 instead of BR_ENTRY, entry round at the end */
@@ -85,12 +94,19 @@ typedef struct answer {
     bool utf8;
 } answer;
 
+static void schedule_answer(ipm_state *st, ipm_addr to, bool utf8);
+
 static void on_answer(dg_ctx *ctx, dg_timer *timer, void *user)
 {
     answer *a = user;
     char buf[IPM_TX_MAX];
     size_t len;
     ipm_addrlist_remove(&a->st->answering, a->to);
+    if (a->st->name_wait) {
+        /* Not with a name we may drop in a moment (fpname.h): answer later. */
+        schedule_answer(a->st, a->to, a->utf8);
+        return;
+    }
     /* Windows answers a CAPUTF8 entry with ANSENTRY|UTF8OPT (§1.3). */
     if (tx_entry(a->st, IPMSG_ANSENTRY, a->utf8 ? IPMSG_UTF8OPT : 0, buf, sizeof buf, &len) == 0)
         net_send(a->st, a->to, buf, len);
@@ -277,7 +293,7 @@ int presence_set_names(ipm_state *st, const json_t *identity)
     const char *nick = json_string_value(json_object_get(identity, "nickname"));
     const char *group = json_string_value(json_object_get(identity, "group"));
     /* Never an empty nickname: old clients show the extra as the name. */
-    int changed = set_name(&st->nickname, nick && *nick ? nick : st->user);
+    int changed = set_name(&st->nickname, nick && *nick ? nick : st->base_user);
     changed |= set_name(&st->group, group);
     return changed;
 }

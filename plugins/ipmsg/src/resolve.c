@@ -4,11 +4,15 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { BY_NICK_EXACT, BY_NICK_CASE, BY_LOGON } match_kind;
+typedef enum { BY_NICK_EXACT, BY_NICK_CASE, BY_LOGON, BY_LOGON_BASE } match_kind;
 
 static int matches(const ipm_user *u, const char *to, match_kind kind)
 {
+    size_t b;
     switch (kind) {
+    case BY_LOGON_BASE: /* "bob" for "bob-<16 hex>" (§6.4) */
+        b = ipm_user_base_len(u->user);
+        return b != strlen(u->user) && b == strlen(to) && strncasecmp(u->user, to, b) == 0;
     case BY_NICK_EXACT:
         return u->nickname && strcmp(u->nickname, to) == 0;
     case BY_NICK_CASE:
@@ -55,7 +59,7 @@ ipm_resolve_rc ipm_resolve(const ipm_users *t, const char *to, uint16_t default_
         *user = ipm_users_find_addr(t, *addr);
         return *user ? IPM_RESOLVE_USER : IPM_RESOLVE_ADDR;
     }
-    static const match_kind order[] = {BY_NICK_EXACT, BY_NICK_CASE, BY_LOGON};
+    static const match_kind order[] = {BY_NICK_EXACT, BY_NICK_CASE, BY_LOGON, BY_LOGON_BASE};
     for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
         int rc = find_unique(t, to, order[k], user, err, errlen);
         if (rc < 0)

@@ -74,7 +74,7 @@ static void rpc_stats(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void
     char bind[IPM_ADDR_TEXT];
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
         "key", st->key, "bind", ipm_addr_format(st->cfg.bind, bind), "legacy_codepage",
         ipmsg_charset_name(st->cs), "rx_packets", (json_int_t)s->rx_packets, "rx_bytes",
         (json_int_t)s->rx_bytes, "tx_packets", (json_int_t)s->tx_packets, "tx_bytes",
@@ -86,7 +86,7 @@ static void rpc_stats(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void
         (json_int_t)s->delivered, "failed", (json_int_t)s->failed, "opened", (json_int_t)s->opened,
         "received", (json_int_t)s->received, "consumed", (json_int_t)s->consumed, "users",
         (json_int_t)st->users.n, "inbox", (json_int_t)st->inbox.n, "pending",
-        (json_int_t)count_pending(st));
+        (json_int_t)count_pending(st), "user", st->user);
     st->api->rpc_reply(call, o);
 }
 

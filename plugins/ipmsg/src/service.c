@@ -92,7 +92,8 @@ static int svc_release_files(void *self, const char *who, uint32_t packet_no)
 static int svc_set_capability(void *self, uint32_t bits, int on)
 {
     ipm_state *st = self;
-    if (bits == 0 || (bits & ~IPMSG_FILEATTACHOPT))
+    /* FILEATTACHOPT: the files plugin; CAPFILEENCOPT: the encrypted file transfer (§6.6). */
+    if (bits == 0 || (bits & ~(IPMSG_FILEATTACHOPT | IPMSG_CAPFILEENCOPT)))
         return -1;
     uint32_t caps = on ? st->caps | bits : st->caps & ~bits;
     if (caps == st->caps)

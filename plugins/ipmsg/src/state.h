@@ -50,8 +50,17 @@ typedef struct ipm_state {
     int fd; /* UDP socket; owned by the host through io */
     dg_io *io;
 
-    /* Who we are on the wire (':' already replaced, never empty, §1.2). */
+    /* Who we are on the wire (':' already replaced, never empty, §1.2).
+     * user is the logon name: base_user, plus "-<fingerprint>" when the
+     * crypto provider gives one (§6.4, fpname.h); key is user@host. */
     char *user, *host, *key;
+    char *base_user; /* identity.user as configured */
+    /* The logon name waits for the provider (fpname.h): no BR_ENTRY,
+     * ANSENTRY or BR_ABSENCE goes out meanwhile, so no peer sees two names. */
+    bool name_wait;
+    bool name_fixed; /* decided for this run */
+    bool entry_due;  /* an announce was put off by name_wait */
+    dg_timer *name_timer;
     char *nickname, *group;
     char uuid[37];
     char version[64]; /* SENDINFO text */

@@ -64,12 +64,53 @@ static uint64_t fnv_ci(uint64_t h, const char *s)
     return h;
 }
 
+static uint64_t fnv_ci_n(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint64_t)(unsigned char)tolower((unsigned char)s[i]);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
 #define FNV_BASIS 1469598103934665603ull
 
-/* The hash of user "@" host, without building the key. */
+/* Length of user[0..n) without a final "-<16 hex>" field. */
+static size_t base_len_n(const char *user, size_t n)
+{
+    if (n < 20 || user[n - 19] != '-' || user[n - 18] != '<' || user[n - 1] != '>')
+        return n;
+    for (size_t i = n - 17; i < n - 1; i++)
+        if (!isxdigit((unsigned char)user[i]))
+            return n;
+    return n - 19;
+}
+
+size_t ipm_user_base_len(const char *user)
+{
+    return base_len_n(user, strlen(user));
+}
+
+char *ipm_key_make(const char *user, const char *host)
+{
+    size_t b = ipm_user_base_len(user), n = b + strlen(host) + 2;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%.*s@%s", (int)b, user, host);
+    return k;
+}
+
+/* The hash of the key of user and host, without building it. */
 static size_t hash_names(const char *user, const char *host)
 {
-    return (size_t)fnv_ci(fnv_ci(fnv_ci(FNV_BASIS, user), "@"), host);
+    return (size_t)fnv_ci(fnv_ci(fnv_ci_n(FNV_BASIS, user, ipm_user_base_len(user)), "@"), host);
+}
+
+/* u is the user user[0..ulen) (fingerprint field or not) at host. */
+static bool same_person(const ipm_user *u, const char *user, size_t ulen, const char *host)
+{
+    size_t a = ipm_user_base_len(u->user), b = base_len_n(user, ulen);
+    return a == b && strncasecmp(u->user, user, a) == 0 && strcasecmp(u->host, host) == 0;
 }
 
 static ipm_user **key_slot(const ipm_users *t, size_t hash)
@@ -154,7 +195,7 @@ ipm_user *ipm_users_find(const ipm_users *t, const char *user, const char *host)
     if (!user || !host || !t->nbuckets)
         return NULL;
     for (ipm_user *u = *key_slot(t, hash_names(user, host)); u; u = u->next_key)
-        if (strcasecmp(u->user, user) == 0 && strcasecmp(u->host, host) == 0)
+        if (same_person(u, user, strlen(user), host))
             return u;
     return NULL;
 }
@@ -164,9 +205,12 @@ ipm_user *ipm_users_find_key(const ipm_users *t, const char *key)
     const char *at = key ? strrchr(key, '@') : NULL;
     if (!at || at == key || !at[1] || !t->nbuckets)
         return NULL;
-    /* hash_names(user, host) hashes the bytes of "user@host": the key's own. */
-    for (ipm_user *u = *key_slot(t, (size_t)fnv_ci(FNV_BASIS, key)); u; u = u->next_key)
-        if (strcasecmp(u->key, key) == 0)
+    /* Like hash_names(user, host), on the key's own bytes (the user part may
+     * carry a fingerprint field: not part of the key). */
+    size_t ulen = (size_t)(at - key);
+    size_t h = (size_t)fnv_ci(fnv_ci(fnv_ci_n(FNV_BASIS, key, base_len_n(key, ulen)), "@"), at + 1);
+    for (ipm_user *u = *key_slot(t, h); u; u = u->next_key)
+        if (same_person(u, key, ulen, at + 1))
             return u;
     return NULL;
 }
@@ -235,15 +279,13 @@ static ipm_user *user_new(const ipm_user_info *in)
     ipm_user *u = calloc(1, sizeof(*u));
     if (!u)
         return NULL;
-    size_t klen = strlen(in->user) + 1 + strlen(in->host) + 1;
     u->user = strdup(in->user);
     u->host = strdup(in->host);
-    u->key = malloc(klen);
+    u->key = ipm_key_make(in->user, in->host);
     if (!u->user || !u->host || !u->key) {
         user_free(u);
         return NULL;
     }
-    snprintf(u->key, klen, "%s@%s", in->user, in->host);
     return u;
 }
 
@@ -253,9 +295,12 @@ static int apply(ipm_users *t, ipm_user *u, const ipm_user_info *in)
     int nick = set_str(&u->nickname, in->nickname);
     int group = set_str(&u->group, in->group);
     int version = in->version ? set_str(&u->version, in->version) : 0;
-    if (nick < 0 || group < 0 || version < 0)
+    /* The same key under another fingerprint field (a new key pair): the
+     * name on the wire follows; the key and its hash do not change. */
+    int name = set_str(&u->user, in->user);
+    if (nick < 0 || group < 0 || version < 0 || name < 0)
         return -1;
-    int changed = nick | group;
+    int changed = nick | group | name;
     if (!ipm_addr_eq(u->addr, in->addr) || u->presence != in->presence)
         changed = 1;
     bool utf8 = (in->status & IPMSG_CAPUTF8OPT) != 0 || in->iptux;
@@ -379,19 +424,27 @@ ipm_user **ipm_users_sorted(const ipm_users *t)
 json_t *ipm_user_json(const ipm_user *u)
 {
     char addr[IPM_ADDR_TEXT];
+    /* "user" is the key's part (key == user@host for every consumer); the
+     * name as sent, with its fingerprint field, is "wire_user" (§6.4). */
+    size_t base = ipm_user_base_len(u->user);
     json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "key", u->key, "user",
-                  u->user, "host", u->host, "nickname", u->nickname ? u->nickname : "", "group",
-                  u->group ? u->group : "", "address", ipm_addr_format(u->addr, addr), "status",
-                  ipm_presence_name(u->presence), "utf8", u->utf8, "first_seen",
+        json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "key", u->key, "user",
+                  u->user, base, "host", u->host, "nickname", u->nickname ? u->nickname : "",
+                  "group", u->group ? u->group : "", "address", ipm_addr_format(u->addr, addr),
+                  "status", ipm_presence_name(u->presence), "utf8", u->utf8, "first_seen",
                   (json_int_t)u->first_seen, "last_seen", (json_int_t)u->last_seen);
     if (!o)
         return NULL;
+    if (base != strlen(u->user))
+        json_object_set_new(o, "wire_user", json_string(u->user));
     if (u->uuid[0])
         json_object_set_new(o, "uuid", json_string(u->uuid));
     if (u->version)
         json_object_set_new(o, "version", json_string(u->version));
     if (u->absence_text)
         json_object_set_new(o, "absence", json_string(u->absence_text));
+    /* The entry's option bits as sent: plugins read capabilities from them
+     * (CAPFILEENCOPT for the encrypted file transfer, §6.6). */
+    json_object_set_new(o, "entry_status", json_integer((json_int_t)u->status));
     return o;
 }

@@ -33,7 +33,7 @@ typedef enum ipm_presence {
 const char *ipm_presence_name(ipm_presence p); /* "online", "absent", "offline" */
 
 typedef struct ipm_user {
-    char *user, *host, *key; /* key = user "@" host */
+    char *user, *host, *key; /* key = user "@" host, user without a fingerprint field */
     char *nickname, *group;
     char *version;      /* VS: line or SENDINFO text, NULL if unknown */
     char *absence_text; /* from SENDABSENCEINFO, NULL if unknown */
@@ -90,6 +90,17 @@ void ipm_users_free(ipm_users *t);
 ipm_upsert ipm_users_upsert(ipm_users *t, const ipm_user_info *in, int64_t now, ipm_user **out,
                             char **moved_from);
 
+/*
+ * A user's key is user@host without the fingerprint field "-<16 hex>" that
+ * IP Messenger v3+ and dengon append to the user name with encryption on
+ * (§6.4, ADR 0017): the same person whether or not the name carries one, so
+ * enabling encryption (or a new key pair) makes no second entry. The entry's
+ * user is the name as last seen on the wire. Lookups by user and host or by
+ * key accept the name with or without the field.
+ */
+size_t ipm_user_base_len(const char *user);
+/* The key of user at host (malloc'd), or NULL. */
+char *ipm_key_make(const char *user, const char *host);
 ipm_user *ipm_users_find(const ipm_users *t, const char *user, const char *host);
 /* "user@host": split at the last '@' (host names never contain one). */
 ipm_user *ipm_users_find_key(const ipm_users *t, const char *key);
@@ -106,7 +117,9 @@ void ipm_users_remove(ipm_users *t, ipm_user *u);
 ipm_user **ipm_users_sorted(const ipm_users *t);
 
 /* {"key","user","host","nickname","group","address","status","absence",
- *  "utf8","uuid","version","first_seen","last_seen"}; new reference. */
+ *  "utf8","uuid","version","first_seen","last_seen","entry_status"}, and
+ *  "wire_user" (the name with its fingerprint field) when it has one: "user"
+ *  never does (key == user "@" host); new reference. */
 json_t *ipm_user_json(const ipm_user *u);
 
 #endif

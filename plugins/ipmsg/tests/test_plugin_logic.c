@@ -279,6 +279,60 @@ static void test_resolve(void **state)
     ipm_users_free(&t);
 }
 
+/* Fingerprinted names (§6.4): keys leave the field out, lookups accept it or not. */
+static void test_resolve_fingerprinted(void **state)
+{
+    (void)state;
+    ipm_users t;
+    ipm_users_init(&t);
+    ipm_user_info v[] = {
+        info("carol-<0123456789abcdef>", "pc1", "Carol", IP(127, 0, 0, 2), NULL),
+        info("erin", "pc3", "E", IP(127, 0, 0, 5), NULL),
+        info("frank-<0123>", "pc4", "F", IP(127, 0, 0, 7), NULL),
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        ipm_users_upsert(&t, &v[i], 1, NULL, NULL);
+    ipm_user *u;
+    ipm_addr a;
+    char err[256];
+    assert_int_equal(ipm_resolve(&t, "carol@pc1", 2425, &u, &a, err, sizeof err), IPM_RESOLVE_USER);
+    assert_string_equal(u->key, "carol@pc1");
+    assert_string_equal(u->user, "carol-<0123456789abcdef>");
+    assert_int_equal(ipm_resolve(&t, "CAROL@PC1", 2425, &u, &a, err, sizeof err), IPM_RESOLVE_USER);
+    assert_int_equal(ipm_resolve(&t, "carol-<0123456789ABCDEF>@pc1", 2425, &u, &a, err, sizeof err),
+                     IPM_RESOLVE_USER);
+    assert_int_equal(ipm_resolve(&t, "carol-<fedcba9876543210>@pc1", 2425, &u, &a, err, sizeof err),
+                     IPM_RESOLVE_USER);
+    assert_int_equal(ipm_resolve(&t, "carol", 2425, &u, &a, err, sizeof err), IPM_RESOLVE_USER);
+    assert_string_equal(u->key, "carol@pc1");
+    assert_int_equal(ipm_resolve(&t, "carol@pc9", 2425, &u, &a, err, sizeof err),
+                     IPM_RESOLVE_UNKNOWN);
+    assert_non_null(ipm_users_find(&t, "carol", "PC1"));
+    assert_non_null(ipm_users_find(&t, "carol-<0123456789abcdef>", "pc1"));
+    /* Not a fingerprint field: part of the name. */
+    assert_int_equal(ipm_resolve(&t, "frank@pc4", 2425, &u, &a, err, sizeof err),
+                     IPM_RESOLVE_UNKNOWN);
+    assert_int_equal(ipm_resolve(&t, "frank-<0123>@pc4", 2425, &u, &a, err, sizeof err),
+                     IPM_RESOLVE_USER);
+    /* The same person turning encryption on (or a new key pair): one entry,
+     * the name on the wire follows. */
+    ipm_user_info again[] = {
+        info("erin-<0123456789abcdef>", "pc3", "E", IP(127, 0, 0, 5), NULL),
+        info("carol-<fedcba9876543210>", "pc1", "Carol", IP(127, 0, 0, 2), NULL),
+    };
+    assert_int_equal(ipm_users_upsert(&t, &again[0], 2, &u, NULL), IPM_UPSERT_CHANGED);
+    assert_string_equal(u->key, "erin@pc3");
+    assert_string_equal(u->user, "erin-<0123456789abcdef>");
+    assert_int_equal(ipm_users_upsert(&t, &again[1], 2, &u, NULL), IPM_UPSERT_CHANGED);
+    assert_string_equal(u->user, "carol-<fedcba9876543210>");
+    assert_int_equal(t.n, 3);
+    assert_ptr_equal(ipm_users_find_key(&t, "erin@pc3"), ipm_users_find(&t, "erin", "pc3"));
+    char *k = ipm_key_make("dave-<0123456789abcdef>", "pc2");
+    assert_string_equal(k, "dave@pc2");
+    free(k);
+    ipm_users_free(&t);
+}
+
 /* ---- inbox ---- */
 
 static ipm_msg *msg(uint32_t id, const char *text)
@@ -329,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_users_uuid_merge),
         cmocka_unit_test(test_users_sorted),
         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_resolve_fingerprinted),
         cmocka_unit_test(test_inbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,39 +10,16 @@ checked with the test-only "qrec" plugin (qrec.events).
 """
 import json
 import os
-import random
 import socket
 import time
 import unittest
 
-from dgtest import BUILD_DIR, SLOW, DaemonTestCase, wait_until
+from dgtest import BUILD_DIR, DaemonTestCase, SLOW, free_port, wait_until
 
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 TEST_PLUGINS = os.path.join(BUILD_DIR, "tests", "outbox-plugins")
 ADDRS = {"alice": "127.0.0.2", "bob": "127.0.0.3", "carol": "127.0.0.4"}
 RAW_ADDR = "127.0.0.5"
-
-
-def free_port(addrs):
-    """A UDP port free on every address: other runs of these tests (another build
-    tree's ctest on the same machine) must not share the daemons' sockets, which
-    the ipmsg plugin binds with SO_REUSEADDR."""
-    rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randrange(26000, 32000)  # above the fixed test ports (242xx)
-        socks = []
-        try:
-            for a in addrs:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind((a, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise AssertionError("no free UDP port for the test")
 
 
 # Chosen once per run (see free_port).

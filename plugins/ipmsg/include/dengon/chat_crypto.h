@@ -46,6 +46,12 @@ typedef struct dg_chat_crypto_plain {
     char suite[48];     /* e.g. "RSA2048+AES256/SHA256" */
 } dg_chat_crypto_plain;
 
+/* One recipient of a message in a "TO:" recipient list (§6.5), wire encoding. */
+typedef struct dg_chat_crypto_rcpt {
+    const char *user;
+    const char *host;
+} dg_chat_crypto_rcpt;
+
 typedef struct dg_chat_crypto_hooks {
     uint32_t struct_size;
     /* Status bits to advertise in our entry packets: ENCRYPTOPT, ENCEXTMSGOPT. */
@@ -79,6 +85,54 @@ typedef struct dg_chat_crypto_hooks {
                          size_t len);
     /* An entry packet (BR_ENTRY, ANSENTRY, BR_ABSENCE) from a peer: status is current. */
     void (*on_peer)(void *user, const dg_chat_crypto_peer *peer);
+
+    /* ---- appended for the recipient list (§6.5): struct_size tells ---- */
+
+    /*
+     * encrypt for a message with several recipients: to[0..n_to) are all of
+     * them (this peer included), user and host in this peer's wire encoding.
+     * When set, the ipmsg plugin calls it instead of encrypt for messages to
+     * two or more recipients; the provider puts the list inside the
+     * ciphertext ("TO:", §6.5) when the peer reads it there (ENCEXTMSGOPT)
+     * and there are at most 30.
+     */
+    dg_chat_crypto_verdict (*encrypt_to)(void *user, const dg_chat_crypto_peer *peer,
+                                         uint32_t packet_no, const char *text, size_t text_len,
+                                         const char *attach, size_t attach_len,
+                                         const dg_chat_crypto_rcpt *to, size_t n_to, int final,
+                                         char **extra, int *ext, char *err, size_t errlen);
+    /*
+     * The "TO:" list inside a plaintext decrypt returned, for a SENDMSG with
+     * options opts: one malloc'd block (a single free()) holding *n
+     * recipients and their strings (wire encoding), or NULL with *n = 0 when
+     * there is none, or with a reason in err when it is malformed (the
+     * message itself stands).
+     */
+    dg_chat_crypto_rcpt *(*tolist)(void *user, const dg_chat_crypto_plain *plain, uint32_t opts,
+                                   size_t *n, char *err, size_t errlen);
+
+    /* ---- appended for fingerprinted user names (§6.4): struct_size tells ---- */
+
+    /*
+     * The suffix IP Messenger v3+ appends to our user name, "-<16 hex>"
+     * computed from our RSA-2048 key, so peers can check the key against the
+     * name. 1 with the suffix in out (cap bytes), 0 when the name stays
+     * plain (the user turned it off, or no RSA-2048 key), -1 when not known
+     * yet (keys being made): the provider installs the same table again
+     * (set_crypto) when it is, and the ipmsg plugin asks again. The ipmsg
+     * plugin asks before its first BR_ENTRY and keeps the answer for the run.
+     */
+    int (*name_suffix)(void *user, char *out, size_t cap);
 } dg_chat_crypto_hooks;
+
+/* Size of the first table (up to on_peer): the smallest a provider may hand over. */
+#define DG_CHAT_CRYPTO_HOOKS_V1_SIZE                                                               \
+    (offsetof(dg_chat_crypto_hooks, on_peer) +                                                     \
+     sizeof(void (*)(void *, const dg_chat_crypto_peer *)))
+/* True when the provider's table has member and it is set. */
+#define DG_CHAT_CRYPTO_HAS(h, member)                                                              \
+    ((h) != NULL &&                                                                                \
+     offsetof(dg_chat_crypto_hooks, member) + sizeof((h)->member) <= (size_t)(h)->struct_size &&   \
+     (h)->member != NULL)
 
 #endif

@@ -62,9 +62,11 @@ typedef struct dg_chat_transport_v1 {
     int (*release_files)(void *self, const char *who, uint32_t packet_no);
     /*
      * Advertises (on != 0) or withdraws status bits in our entry packets.
-     * Only IPMSG_FILEATTACHOPT (0x00200000) is accepted: the files plugin
-     * sets it while it can receive, so peers do not offer files nobody can
-     * take. A change is announced with a BR_ABSENCE round (§4.2).
+     * Only IPMSG_FILEATTACHOPT (0x00200000) and IPMSG_CAPFILEENCOPT
+     * (0x00040000) are accepted: the files plugin sets the first while it
+     * can receive, so peers do not offer files nobody can take; the
+     * encrypted file transfer (filecrypt) the second while it runs (§6.6).
+     * A change is announced with a BR_ABSENCE round (§4.2).
      * 0, or -1 for other bits.
      */
     int (*set_capability)(void *self, uint32_t bits, int on);
@@ -75,13 +77,16 @@ typedef struct dg_chat_transport_v1 {
      * Installs a crypto provider (chat_crypto.h); hooks NULL removes it (held
      * messages then fail). Only one provider: -1 when another one is set.
      * The hooks table must stay valid until removed. Our status changes are
-     * announced with a BR_ABSENCE round.
+     * announced with a BR_ABSENCE round. Installing the same table with the
+     * same user again is how a provider says its status_bits changed (its
+     * keys became ready): 0, and the change is announced.
      */
     int (*set_crypto)(void *self, const dg_chat_crypto_hooks *hooks, void *user);
     /*
      * Sends GETPUBKEY with extra (our capability, "%X") to who (user@host,
      * address or nickname), with AUTORETOPT when autoret. 0, or -1 when who
-     * is unknown.
+     * is unknown or our logon name is not settled yet (the name waits for
+     * name_suffix, chat_crypto.h): on_peer comes again after our BR_ENTRY.
      */
     int (*request_key)(void *self, const char *who, const char *extra, int autoret);
     /*

@@ -21,6 +21,7 @@ Needs root, `ip netns`, iptux, Xvfb and dbus-run-session; skipped otherwise.
 import collections
 import os
 import pwd
+import re
 import socket
 import sys
 import time
@@ -216,7 +217,11 @@ class TestIptuxInterop(DaemonTestCase):
         self.wire(self.itx_addr, RECVMSG, lambda p: p.extra == b"%d" % sent[0].no,
                   what="iptux's RECVMSG for packet %d" % sent[0].no)
         # iptux decoded the UTF-8 text and knows dengon by its nickname, user and host.
-        who = "Nickname:%s User:%s Host:%s" % (DENGON_NICK, DENGON_USER, DENGON_HOST)
+        # The user name as sent: with the crypto plugin on it carries our key's
+        # fingerprint field, "-<16 hex>" (§6.4), as IP Messenger v3+ sends it.
+        wire_user = d.result("ipmsg.stats")["user"]
+        self.assertRegex(wire_user, r"^%s(-<[0-9a-f]{16}>)?$" % re.escape(DENGON_USER))
+        who = "Nickname:%s User:%s Host:%s" % (DENGON_NICK, wire_user, DENGON_HOST)
         wait_until(lambda: "[STRING]" + TO_IPTUX in self.iptux.chat_log(), timeout=10,
                    what="the message in iptux's communicate.log")
         self.assertIn("Recevied-From: " + who, self.iptux.chat_log())  # iptux's spelling

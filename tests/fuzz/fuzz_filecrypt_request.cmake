@@ -1,0 +1,1 @@
+dengon_add_fuzzer(filecrypt_request LIBS dg_files_codec dg_ipmsg_crypto)
