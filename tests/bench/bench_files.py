@@ -80,6 +80,9 @@ def node(tmp, name, addr, peer, port):
         "ipmsg.hosts=%s:%d" % (peer, port),
         "ipmsg.announce_interval_s=0",
         "files.download_dir=" + os.path.join(tmp, name + "-downloads"),
+        # Plain transfers: without this the premium filecrypt plugin runs its
+        # 2-minute trial and encrypts them (bench.filecrypt measures that).
+        "plugins.filecrypt.enabled=false",
     ]
     d = Daemon(os.path.join(tmp, name), plugin_dirs=[PLUGINS], options=opts)
     d.start()
@@ -87,6 +90,8 @@ def node(tmp, name, addr, peer, port):
     for p in ("ipmsg", "files"):
         if plugins.get(p, {}).get("state") != "active":
             raise RuntimeError("%s: plugin %s is not active: %s" % (name, p, plugins.get(p)))
+    if plugins.get("filecrypt", {}).get("state") == "active":
+        raise RuntimeError("%s: filecrypt is active: the plain figures would be encrypted" % name)
     return d
 
 
