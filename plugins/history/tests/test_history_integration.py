@@ -12,9 +12,11 @@ import os
 import time
 import unittest
 
-from dgtest import BUILD_DIR, DaemonTestCase, wait_until
+from dgtest import BUILD_DIR, DaemonTestCase, free_port, wait_until
 
-PORT = 24271
+# Free on every address this test binds: another run of the suite on the same
+# machine (another build tree) must not share the daemons' sockets.
+PORT = free_port(("127.0.0.2", "127.0.0.3"))
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 
 MEETING = "明日の会議は10時です"

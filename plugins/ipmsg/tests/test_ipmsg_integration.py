@@ -11,9 +11,11 @@ import socket
 import time
 import unittest
 
-from dgtest import BUILD_DIR, SLOW, DaemonTestCase, wait_until
+from dgtest import BUILD_DIR, SLOW, DaemonTestCase, free_port, wait_until
 
-PORT = 24250
+# Free on every address this test binds: another run of the suite on the same
+# machine (another build tree) must not share the daemons' sockets.
+PORT = free_port(("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"))
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 TEST_PLUGINS = os.path.join(BUILD_DIR, "tests", "ipmsg-plugins")
 

@@ -18,9 +18,11 @@ import sqlite3
 import time
 import unittest
 
-from dgtest import BUILD_DIR, DaemonTestCase, wait_until
+from dgtest import BUILD_DIR, DaemonTestCase, free_port, wait_until
 
-PORT = 24270  # apart from the ipmsg test's 24250: both may run at once
+# Free on every address this test binds: another run of the suite on the same
+# machine (another build tree) must not share the daemons' sockets.
+PORT = free_port(("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9"))
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 RECORDER = os.path.join(BUILD_DIR, "tests", "users-plugins")  # userrec: users.changed
 DAY = 86400
