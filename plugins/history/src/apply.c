@@ -161,6 +161,9 @@ static void on_update(hist_apply *a, hist_db *db, const char *topic, hist_rcpt_k
         count(&a->counters->updates);
     else if (rc == HIST_UNCHANGED)
         count(&a->counters->unmatched);
+    else if (json_is_string(json_object_get(p, "via")))
+        count(&a->counters->unmatched); /* another plugin's message (rooms, outbox): no
+                                             chat.message.sent will come for it */
     else
         orphan_hold(a, kind, p, now);
 }

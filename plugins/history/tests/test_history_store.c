@@ -1013,6 +1013,13 @@ static void test_apply_events(void **state)
           T0 + HIST_ORPHAN_TTL_S + 1);
     assert_int_equal(a.n_orphans, 1);
     assert_int_equal(atomic_load(&c.unmatched), 1);
+    /* Another plugin's message (send_ex's "via": rooms, outbox) is not held at all. */
+    event(&a, f->h, "chat.message.delivered", "{\"id\":97,\"to\":\"x@y\",\"via\":\"rooms\"}",
+          T0 + HIST_ORPHAN_TTL_S + 1);
+    event(&a, f->h, "chat.message.failed", "{\"id\":96,\"to\":\"x@y\",\"via\":\"outbox\"}",
+          T0 + HIST_ORPHAN_TTL_S + 1);
+    assert_int_equal(a.n_orphans, 1);
+    assert_int_equal(atomic_load(&c.unmatched), 3);
 
     /* Received: sealed (hidden until read), from a room, a broadcast we sent. */
     event(&a, f->h, "chat.message.received",

@@ -37,6 +37,7 @@ static void sent_free(ipm_sent *s)
         free(s->r[i].nickname);
     }
     free(s->r);
+    free(s->via);
     free(s);
 }
 
@@ -80,9 +81,12 @@ json_t *messages_sent_json(const ipm_sent *s)
 static json_t *rcpt_event(const ipm_sent *s, size_t i)
 {
     char a[IPM_ADDR_TEXT];
-    return json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)s->id, "to", s->r[i].key,
-                     "nickname", s->r[i].nickname, "address", ipm_addr_format(s->r[i].addr, a),
-                     "time", (json_int_t)ipm_now());
+    json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)s->id, "to", s->r[i].key,
+                           "nickname", s->r[i].nickname, "address",
+                           ipm_addr_format(s->r[i].addr, a), "time", (json_int_t)ipm_now());
+    if (ev && s->via)
+        json_object_set_new(ev, "via", json_string(s->via));
+    return ev;
 }
 
 /* A recipient reached its final state: event, and maybe the waiting chat.send.
@@ -195,7 +199,7 @@ static bool tx_buffers(ipm_state *st, char **legacy, char **utf8)
 }
 
 ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
-                        bool seal, const char *attach, char *err, size_t errlen)
+                        bool seal, const char *attach, const char *via, char *err, size_t errlen)
 {
     uint32_t no = ipmsg_pktno_next_now(&st->pktno);
     uint32_t cmd = IPMSG_SENDMSG | IPMSG_SENDCHECKOPT;
@@ -238,6 +242,10 @@ ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char
         goto out;
     }
     s = sent_new(no, seal, t, n);
+    if (s && via && !(s->via = strdup(via))) {
+        sent_free(s);
+        s = NULL;
+    }
     if (!s) {
         snprintf(err, errlen, "out of memory");
         goto out;

@@ -41,6 +41,7 @@ typedef struct ipm_sent {
     size_t n, open; /* recipients, and how many are still SENDING */
     ipm_rcpt *r;
     dg_rpc_call *wait; /* chat.send {wait: true}: answered when open reaches 0 */
+    char *via;         /* send_ex's via: named in the delivered/failed events; or NULL */
 } ipm_sent;
 
 /* One resolved recipient (borrowed strings). */
@@ -56,9 +57,11 @@ typedef struct ipm_target {
  * for a datagram, out of memory) sends nothing, returns NULL and says why in
  * err. The record is owned by the state. attach (UTF-8, NULL for none) is a
  * FILEATTACHOPT attach list (§5.1) sent as the section after the text.
+ * via (NULL for none) names the plugin that sent it in its delivered and
+ * failed events (chat_transport.h send_ex).
  */
 ipm_sent *messages_send(ipm_state *st, const ipm_target *t, size_t n, const char *text, size_t len,
-                        bool seal, const char *attach, char *err, size_t errlen);
+                        bool seal, const char *attach, const char *via, char *err, size_t errlen);
 /*
  * Builds and sends one recipient's SENDMSG (extra: text or ciphertext, attach
  * in clear or NULL) with the sent record's packet number; UTF8OPT added when

@@ -179,7 +179,7 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     if (n == 0)
         goto out; /* answered */
     char err[160];
-    ipm_sent *s = messages_send(st, t, n, body, len, seal, NULL, err, sizeof err);
+    ipm_sent *s = messages_send(st, t, n, body, len, seal, NULL, NULL, err, sizeof err);
     if (!s) {
         st->api->rpc_fail(call, DG_RPC_FAILED, "%s", err);
         goto out;

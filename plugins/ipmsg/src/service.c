@@ -13,7 +13,7 @@
 
 /* Resolves the recipients and sends; attach NULL for a plain message. */
 static uint32_t send_to(ipm_state *st, const char *const *to, size_t n, const char *text,
-                        bool sealed, const char *attach, char *err, size_t errlen)
+                        bool sealed, const char *attach, const char *via, char *err, size_t errlen)
 {
     ipm_target *t = calloc(n, sizeof(*t));
     char(*addr_keys)[IPM_ADDR_TEXT] = calloc(n, IPM_ADDR_TEXT);
@@ -32,7 +32,7 @@ static uint32_t send_to(ipm_state *st, const char *const *to, size_t n, const ch
         t[i].nickname = u ? u->nickname : t[i].key;
         t[i].utf8 = u && u->utf8;
     }
-    ipm_sent *s = messages_send(st, t, n, text, strlen(text), sealed, attach, err, errlen);
+    ipm_sent *s = messages_send(st, t, n, text, strlen(text), sealed, attach, via, err, errlen);
     id = s ? s->id : 0;
 out:
     free(addr_keys);
@@ -47,7 +47,32 @@ static uint32_t svc_send(void *self, const char *const *to, size_t n, const char
         snprintf(err, errlen, "no recipient or no text");
         return 0;
     }
-    return send_to(self, to, n, text, sealed != 0, NULL, err, errlen);
+    return send_to(self, to, n, text, sealed != 0, NULL, NULL, err, errlen);
+}
+
+static uint32_t svc_send_ex(void *self, const char *const *to, size_t n, const char *text,
+                            uint32_t flags, const char *via, char *err, size_t errlen)
+{
+    if (!to || n == 0 || !text || !*text) {
+        snprintf(err, errlen, "no recipient or no text");
+        return 0;
+    }
+    if (flags & ~DG_CHAT_SEND_SEALED) {
+        snprintf(err, errlen, "unknown send flags 0x%x", (unsigned)(flags & ~DG_CHAT_SEND_SEALED));
+        return 0;
+    }
+    return send_to(self, to, n, text, (flags & DG_CHAT_SEND_SEALED) != 0, NULL, via, err, errlen);
+}
+
+static json_t *svc_list_users(void *self)
+{
+    ipm_state *st = self;
+    json_t *list = json_array();
+    ipm_user **v = ipm_users_sorted(&st->users);
+    for (size_t i = 0; list && v && i < st->users.n; i++)
+        json_array_append_new(list, ipm_user_json(v[i]));
+    free(v);
+    return list;
 }
 
 static uint32_t svc_send_files(void *self, const char *const *to, size_t n, const char *text,
@@ -57,7 +82,7 @@ static uint32_t svc_send_files(void *self, const char *const *to, size_t n, cons
         snprintf(err, errlen, "no recipient or no attach list");
         return 0;
     }
-    return send_to(self, to, n, text ? text : "", false, attach_list, err, errlen);
+    return send_to(self, to, n, text ? text : "", false, attach_list, NULL, err, errlen);
 }
 
 static int svc_endpoint(void *self, char *addr, size_t addrlen, uint16_t *port)
@@ -146,6 +171,8 @@ int service_provide(ipm_state *st)
         .set_crypto = svc_set_crypto,
         .request_key = svc_request_key,
         .resume_crypto = svc_resume_crypto,
+        .send_ex = svc_send_ex,
+        .list_users = svc_list_users,
     };
     int rc = st->api->service_provide(st->ctx, DG_CHAT_TRANSPORT_SERVICE, DG_CHAT_TRANSPORT_VERSION,
                                       &st->transport, sizeof st->transport);

@@ -116,7 +116,10 @@ void deliver_flush(outbox_state *st, const char *key)
         }
         char err[256] = "";
         const char *to[1] = {m.to_key};
-        uint32_t id = st->tp->send(st->tp->self, to, 1, m.text, m.sealed, err, sizeof err);
+        /* via: the history stores it from queue.message.delivered, not from these events. */
+        uint32_t id =
+            st->tp->send_ex(st->tp->self, to, 1, m.text, m.sealed ? DG_CHAT_SEND_SEALED : 0,
+                            "outbox", err, sizeof err);
         if (id != 0) {
             f->row = m.id;
             f->message_id = id;

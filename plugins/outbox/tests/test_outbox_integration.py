@@ -121,6 +121,12 @@ class TestQueue(OutboxTestCase):
         delivered = self.events(a, "queue.message.delivered")
         self.assertEqual([e["text"] for e in delivered], ["q1", "q2", "q3 日本語\nline 2", "q4"])
         self.assertTrue(all(e["state"] == "delivered" and e["message_id"] > 0 for e in delivered))
+        # The transport's own events for them name the outbox (send_ex's via), so
+        # that subscribers of chat.send's messages (the history) skip them.
+        acks = [e for e in self.events(a, "chat.message.delivered")
+                if e["id"] in {d["message_id"] for d in delivered}]
+        self.assertEqual(len(acks), 4, acks)
+        self.assertTrue(all(e.get("via") == "outbox" for e in acks), acks)
         history = {m["text"]: m["state"] for m in self.queue(a, all=True)}
         self.assertEqual(history["discard me"], "discarded")
         self.assertEqual(history["q4"], "delivered")

@@ -110,6 +110,25 @@ static void on_presence(dg_ctx *ctx, const char *topic, const json_t *payload, v
         proto_peer_online(st, p->key, p->uuid);
 }
 
+/*
+ * The peers the transport knows now: when rooms is enabled after start, the
+ * presence.changed events of the peers already online were published before
+ * it subscribed.
+ */
+static void seed_peers(rooms_state *st)
+{
+    json_t *users = st->tp->list_users(st->tp->self);
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        rooms_peer *p = peers_update(st, u);
+        if (p && p->online && p->uuid[0])
+            proto_peer_online(st, p->key, p->uuid);
+    }
+    json_decref(users);
+}
+
 static void on_sync_timer(dg_ctx *ctx, dg_timer *timer, void *user)
 {
     proto_sync_round(user);
@@ -216,6 +235,7 @@ static int rooms_start(dg_ctx *ctx, const dg_host_api *api, void **state)
         return start_fail(st, rc);
     srand((unsigned)rooms_now_ms() ^ (unsigned)st->me[0]);
     arm_sync(st);
+    seed_peers(st);
     *state = st;
     return DG_OK;
 }

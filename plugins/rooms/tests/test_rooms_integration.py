@@ -119,6 +119,22 @@ class RoomsTestCase(DaemonTestCase):
 
 
 class TestRooms(RoomsTestCase):
+    def test_enabled_after_start_knows_online_peers(self):
+        # rooms starts after bob came online: it learns him from the transport's
+        # user list (list_users), not from a presence event it never saw.
+        a = self.node("alice")
+        r = a.cli("plugin", "disable", "rooms")
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertNotEqual(a.plugins()["rooms"]["state"], "active")
+        b = self.node("bob")
+        self.wait_mesh([a, b])
+        r = a.cli("plugin", "enable", "rooms")
+        self.assertEqual(r.rc, 0, r.err)
+        self.check_plugins(a)
+        a.result("room.create", {"name": "late"})
+        wait_until(lambda: self.rooms(b).get("late", {}).get("state") == "available",
+                   what="bob hears of #late")
+
     def test_rooms_among_three_peers(self):
         a, b, c = self.node("alice"), self.node("bob"), self.node("carol")
         self.wait_mesh([a, b, c])

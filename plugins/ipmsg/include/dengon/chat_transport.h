@@ -94,7 +94,24 @@ typedef struct dg_chat_transport_v1 {
      * who (a user@host key): the key arrived or the provider gave up waiting.
      */
     void (*resume_crypto)(void *self, const char *who);
+
+    /* ---- appended for rooms and the outbox (ADR 0008): check with DG_CHAT_TRANSPORT_HAS ---- */
+
+    /*
+     * send with options. flags: DG_CHAT_SEND_SEALED. via (a plugin id, or
+     * NULL): the chat.message.delivered / .failed events of this message
+     * carry "via": via, so that subscribers that only follow chat.send's
+     * messages (the history) know it is not one of them and need not wait
+     * for a chat.message.sent that never comes. Returns like send.
+     */
+    uint32_t (*send_ex)(void *self, const char *const *to, size_t n, const char *text,
+                        uint32_t flags, const char *via, char *err, size_t errlen);
+    /* Every user the transport knows, as ipmsg.peers lists them (new reference, an array). */
+    json_t *(*list_users)(void *self);
 } dg_chat_transport_v1;
+
+/* send_ex flags. */
+#define DG_CHAT_SEND_SEALED 0x1u /* sealed (SECRETOPT|READCHECKOPT): opened with dengon read */
 
 /* True when the provider's table (of size bytes) has member and it is set. */
 #define DG_CHAT_TRANSPORT_HAS(t, size, member)                                                     \
