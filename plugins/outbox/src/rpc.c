@@ -5,6 +5,8 @@
 #include "rpc.h"
 #include "rpc_params.h"
 
+#include <dengon/users_directory.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,22 @@ static bool key_like(const char *s)
     return true;
 }
 
+/*
+ * Someone the transport has not seen since it started (the daemon restarted,
+ * they are offline): the users plugin's directory remembers them. Looked up
+ * at each use, so the outbox keeps no pointer into a plugin that may stop.
+ * NULL with the directory's reason in why, or with why empty without one.
+ */
+static json_t *directory_resolve(outbox_state *st, const char *who, char *why, size_t whylen)
+{
+    size_t size = 0;
+    const dg_users_directory_v1 *d =
+        st->api->service_require(st->ctx, DG_USERS_DIRECTORY_SERVICE, 1, &size);
+    if (!d || size < offsetof(dg_users_directory_v1, resolve) + sizeof d->resolve || !d->resolve)
+        return NULL;
+    return d->resolve(d->self, who, why, whylen);
+}
+
 static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void *user)
 {
     outbox_state *st = user;
@@ -111,6 +129,9 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     for (size_t i = 0; i < count; i++) {
         const char *who = json_string_value(json_is_array(to) ? json_array_get(to, i) : to);
         json_t *u = who ? st->tp->user_get(st->tp->self, who) : NULL;
+        char why[256] = "";
+        if (!u && who)
+            u = directory_resolve(st, who, why, sizeof why);
         const char *key = json_string_value(json_object_get(u, "key"));
         /*
          * The transport knows the users seen since it started; a user@host it
@@ -121,10 +142,16 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
             key = who;
         if (!key) {
             json_decref(u);
-            st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
-                              "unknown user '%s': give a nickname of a user seen on the LAN or "
-                              "a user@host (see dengon users --all)",
-                              who ? who : "(not a string)");
+            if (why[0]) /* the directory's reason: unknown there too, or ambiguous */
+                st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
+                                  "%s; give a nickname of a user seen on the LAN or a user@host "
+                                  "(see dengon users --all)",
+                                  why);
+            else
+                st->api->rpc_fail(call, DG_RPC_INVALID_PARAMS,
+                                  "unknown user '%s': give a nickname of a user seen on the LAN "
+                                  "or a user@host (see dengon users --all)",
+                                  who ? who : "(not a string)");
             goto out;
         }
         const char *me = json_string_value(json_object_get(st->api->identity(st->ctx), "lan_key"));

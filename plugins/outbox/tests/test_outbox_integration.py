@@ -102,34 +102,39 @@ class TestQueue(OutboxTestCase):
         self.assert_clean_exit(a)
         self.start(a)
         self.assertEqual([m["text"] for m in self.queue(a)], ["q1", "q2", "q3 日本語\nline 2"])
-        # After a restart bob is not known yet: a user@host is still accepted as written.
+        # After a restart the transport does not know bob yet: a user@host is accepted
+        # as written, and his nickname is found in the users plugin's directory.
         r = a.result("queue.send", {"to": "bob@test", "text": "q4"})
         self.assertEqual(r["messages"][0]["state"], "queued")
+        self.assertIsNone(a.call("ipmsg.peer", {"user": "Bob"}).get("result"))
+        r = a.result("queue.send", {"to": "Bob", "text": "q5"})
+        self.assertEqual((r["messages"][0]["state"], r["messages"][0]["to"]), ("queued", "bob@test"))
         r = a.call("queue.send", {"to": "NoSuchNick", "text": "x"})
         self.assertIn("unknown user", r["error"]["message"])
         # kill -9 right after queueing: the message was on disk before the answer.
         a.kill()
         self.start(a)
         self.assertEqual([m["text"] for m in self.queue(a)],
-                         ["q1", "q2", "q3 日本語\nline 2", "q4"])
+                         ["q1", "q2", "q3 日本語\nline 2", "q4", "q5"])
 
         # The receiver starts later: everything arrives, in order, once.
         self.start(b)
         wait_until(lambda: self.queue(a) == [], timeout=20, what="queue drained")
-        wait_until(lambda: len(self.inbox(b)) >= 4, what="messages at bob")
-        self.assertEqual(self.inbox(b), ["q1", "q2", "q3 日本語\nline 2", "q4"])
+        wait_until(lambda: len(self.inbox(b)) >= 5, what="messages at bob")
+        self.assertEqual(self.inbox(b), ["q1", "q2", "q3 日本語\nline 2", "q4", "q5"])
         delivered = self.events(a, "queue.message.delivered")
-        self.assertEqual([e["text"] for e in delivered], ["q1", "q2", "q3 日本語\nline 2", "q4"])
+        self.assertEqual([e["text"] for e in delivered],
+                         ["q1", "q2", "q3 日本語\nline 2", "q4", "q5"])
         self.assertTrue(all(e["state"] == "delivered" and e["message_id"] > 0 for e in delivered))
         # The transport's own events for them name the outbox (send_ex's via), so
         # that subscribers of chat.send's messages (the history) skip them.
         acks = [e for e in self.events(a, "chat.message.delivered")
                 if e["id"] in {d["message_id"] for d in delivered}]
-        self.assertEqual(len(acks), 4, acks)
+        self.assertEqual(len(acks), 5, acks)
         self.assertTrue(all(e.get("via") == "outbox" for e in acks), acks)
         history = {m["text"]: m["state"] for m in self.queue(a, all=True)}
         self.assertEqual(history["discard me"], "discarded")
-        self.assertEqual(history["q4"], "delivered")
+        self.assertEqual(history["q5"], "delivered")
 
         # Online: sent at once.
         r = a.result("queue.send", {"to": "bob@test", "text": "while online"})

@@ -140,7 +140,8 @@ static int users_start(dg_ctx *ctx, const dg_host_api *api, void **state)
     for (size_t i = 0; i < st->dir.n; i++)
         st->dir.v[i]->status = US_OFFLINE;
     if ((rc = api->topic_declare(ctx, US_TOPIC_CHANGED, DG_OVERFLOW_DROP_OLDEST)) != DG_OK ||
-        (rc = us_feed_subscribe(st)) != DG_OK || (rc = us_rpc_register(st)) != DG_OK) {
+        (rc = us_feed_subscribe(st)) != DG_OK || (rc = us_rpc_register(st)) != DG_OK ||
+        (rc = us_service_provide(st)) != DG_OK) {
         api->log(ctx, DG_LOG_ERROR, "cannot register (%d)", rc);
         goto fail;
     }

@@ -8,6 +8,7 @@
 
 #include <dengon/chat_transport.h>
 #include <dengon/plugin.h>
+#include <dengon/users_directory.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,8 +31,12 @@ typedef struct us_state {
     const dg_chat_transport_v1 *transport;
     /* Added to the system clock: 0, except through the test-only users.test_clock. */
     int64_t clock_offset;
-    bool resync_queued; /* a resync after missed presence events is on its way */
+    bool resync_queued;              /* a resync after missed presence events is on its way */
+    dg_users_directory_v1 directory; /* the users.directory@1 table (service.c) */
 } us_state;
+
+/* Provides users.directory@1 (service.c). DG_OK or the host's error. */
+int us_service_provide(us_state *st);
 
 /* Unix seconds on the plugin's clock. */
 int64_t us_now(const us_state *st);
