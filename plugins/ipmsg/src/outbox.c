@@ -21,6 +21,8 @@ static void unlink_pending(ipm_state *st, ipm_pending *p)
         st->pending = p->next;
     if (p->next)
         p->next->prev = p->prev;
+    else
+        st->pending_tail = p->prev;
 }
 
 static void on_retry(dg_ctx *ctx, dg_timer *timer, void *user)
@@ -62,6 +64,8 @@ ipm_pending *outbox_send(ipm_state *st, ipm_pend_kind kind, uint32_t packet_no, 
     p->next = st->pending;
     if (p->next)
         p->next->prev = p;
+    else
+        st->pending_tail = p;
     st->pending = p;
     p->sends = 1;
     net_send(st, addr, data, len);
@@ -71,7 +75,9 @@ ipm_pending *outbox_send(ipm_state *st, ipm_pend_kind kind, uint32_t packet_no, 
 ipm_pending *outbox_find(ipm_state *st, ipm_pend_kind kind, uint32_t packet_no, ipm_addr from,
                          const char *key)
 {
-    for (ipm_pending *p = st->pending; p; p = p->next)
+    /* From the oldest: with hundreds in flight, acks mostly come in the order
+     * the packets went out (from the newest, each ack walked the whole list). */
+    for (ipm_pending *p = st->pending_tail; p; p = p->prev)
         if (p->kind == kind && p->packet_no == packet_no &&
             (ipm_addr_eq(p->addr, from) || (key && strcasecmp(p->key, key) == 0)))
             return p;
@@ -92,4 +98,5 @@ void outbox_free_all(ipm_state *st)
         st->pending = p->next;
         pending_free(p);
     }
+    st->pending_tail = NULL;
 }

@@ -71,14 +71,15 @@ typedef struct ipm_state {
     ipm_users users;
     ipm_dedup dedup;
     ipm_inbox inbox;
-    struct ipm_pending *pending; /* packets waiting for an ack (outbox.h) */
-    struct ipm_sent *sent;       /* sent messages and their recipients (sent.h) */
-    size_t sent_count;           /* length of the sent list */
-    size_t sent_trim_at;         /* sent_trim walks the list only from this length on */
-    char *tx_legacy, *tx_utf8;   /* IPM_TX_MAX each: the datagrams being built (messages.c) */
-    struct ipm_away *away;       /* absence mode, manual or after idle time (absence.h) */
-    struct ipm_listx *listx;     /* host list exchange, requester and server (listx.h) */
-    struct ipm_ifwatch *ifwatch; /* address change notifications (ifwatch.h) */
+    struct ipm_pending *pending;      /* packets waiting for an ack (outbox.h), newest first */
+    struct ipm_pending *pending_tail; /* the oldest: acks mostly come in sending order */
+    struct ipm_sent *sent;            /* sent messages and their recipients (sent.h) */
+    size_t sent_count;                /* length of the sent list */
+    size_t sent_trim_at;              /* sent_trim walks the list only from this length on */
+    char *tx_legacy, *tx_utf8;        /* IPM_TX_MAX each: the datagrams being built (messages.c) */
+    struct ipm_away *away;            /* absence mode, manual or after idle time (absence.h) */
+    struct ipm_listx *listx;          /* host list exchange, requester and server (listx.h) */
+    struct ipm_ifwatch *ifwatch;      /* address change notifications (ifwatch.h) */
     /* Hosts learned from a list server (§4.5). They may sit on another
      * segment that no broadcast reaches, so entry, absence and exit rounds go
      * to them by unicast (net_entry_targets). */
