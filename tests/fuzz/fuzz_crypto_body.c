@@ -221,8 +221,9 @@ static void fuzz_filereq(const uint8_t *d, size_t n)
         CHECK(r2.packet_id == r.packet_id && r2.file_id == r.file_id && r2.offset == r.offset &&
               r2.mode == r.mode && r2.req_pkt == r.req_pkt &&
               memcmp(r2.aes_key, r.aes_key, 32) == 0);
-        uint32_t last = r.req_pkt;
-        CHECK(ipmc_replay_check(&last, r.req_pkt) == IPMC_ERR_REPLAY);
+        ipmc_replay g = {0};
+        CHECK(ipmc_replay_check(&g, r.req_pkt) == IPMC_OK);
+        CHECK(ipmc_replay_check(&g, r.req_pkt) == IPMC_ERR_REPLAY);
     }
     free(text);
 }

@@ -10,8 +10,9 @@
  * Input: byte 0 bit0 = the signature verified; the rest is the request.
  * Invariants (abort on violation): the packet-number field and the body lie
  * inside the input and are not empty; nothing is accepted unsigned; an
- * accepted ENCFILEOPT request moves the replay guard to its number, and the
- * very same request is then refused as a replay without moving it.
+ * accepted ENCFILEOPT request is new to the replay guard (above its top, or
+ * unseen inside its window), moves the top when above it, and the very same
+ * request is then refused as a replay without changing the guard.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          .text = text};
     bool getfile = fr.pkt.mode == IPMSG_GETFILEDATA;
     bool encfile = (fr.pkt.opts & IPMC_OPT_ENCFILEOPT) != 0;
-    uint32_t last = LAST_REQ;
+    ipmc_replay last = {.top = LAST_REQ, .seen = 1}; /* LAST_REQ was accepted */
+    const ipmc_replay before = last;
     ipmc_filereq r;
     char err[256];
     int rc = ipmc_filereq_accept(&dec, getfile, encfile, &last, &r, err, sizeof err);
@@ -75,17 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(r.has_offset == getfile);
         if (encfile) {
             CHECK(r.mode == IPMC_FILECAPA_AES || r.mode == IPMC_FILECAPA_NOENC);
-            CHECK(r.req_pkt > LAST_REQ && last == r.req_pkt);
+            CHECK(r.req_pkt != LAST_REQ && r.req_pkt > LAST_REQ - IPMC_REPLAY_WINDOW);
+            CHECK(last.top == (r.req_pkt > LAST_REQ ? r.req_pkt : LAST_REQ));
+            const ipmc_replay after = last;
             ipmc_filereq again;
             CHECK(ipmc_filereq_accept(&dec, getfile, encfile, &last, &again, err, sizeof err) ==
                   IPMC_ERR_REPLAY);
-            CHECK(last == r.req_pkt);
+            CHECK(last.top == after.top && last.seen == after.seen);
         } else {
-            CHECK(r.mode == 0 && last == LAST_REQ);
+            CHECK(r.mode == 0 && last.top == before.top && last.seen == before.seen);
         }
     } else {
         CHECK(err[0] != '\0');
-        CHECK(last == LAST_REQ);
+        CHECK(last.top == before.top && last.seen == before.seen);
     }
     free(text);
     return 0;

@@ -314,10 +314,10 @@ static void test_filereq_over_body(void **state)
     snprintf(pkt, sizeof pkt, "%u", (unsigned)r.req_pkt);
     ipmc_body_out o;
     assert_int_equal(open_as(&alice, x, pkt, bob_pub, false, &o), IPMC_OK);
-    uint32_t last = 1700000000u;
+    ipmc_replay last = {0};
     ipmc_filereq got;
     assert_int_equal(ipmc_filereq_accept(&o, false, true, &last, &got, err, sizeof err), IPMC_OK);
-    assert_int_equal(last, r.req_pkt);
+    assert_int_equal(last.top, r.req_pkt);
     assert_memory_equal(got.aes_key, r.aes_key, 32);
     /* The same request again is a replay. */
     assert_int_equal(ipmc_filereq_accept(&o, false, true, &last, &got, err, sizeof err),
@@ -325,10 +325,10 @@ static void test_filereq_over_body(void **state)
     ipmc_body_out_free(&o);
     /* Without the sender's key the signature is not verified: refused. */
     assert_int_equal(open_as(&alice, x, pkt, NULL, false, &o), IPMC_OK);
-    last = 0;
+    last = (ipmc_replay){0};
     assert_int_equal(ipmc_filereq_accept(&o, false, true, &last, &got, err, sizeof err),
                      IPMC_ERR_SIGNATURE);
-    assert_int_equal(last, 0);
+    assert_int_equal(last.seen, 0);
     ipmc_body_out_free(&o);
     free(x);
 }

@@ -297,13 +297,26 @@ static void test_filereq(void **state)
 static void test_replay(void **state)
 {
     (void)state;
-    uint32_t last = 0;
-    assert_int_equal(ipmc_replay_check(&last, 10), IPMC_OK);
-    assert_int_equal(last, 10);
-    assert_int_equal(ipmc_replay_check(&last, 10), IPMC_ERR_REPLAY);
-    assert_int_equal(ipmc_replay_check(&last, 9), IPMC_ERR_REPLAY);
-    assert_int_equal(ipmc_replay_check(&last, 11), IPMC_OK);
-    assert_int_equal(last, 11);
+    ipmc_replay g = {0};
+    assert_int_equal(ipmc_replay_check(&g, 1000), IPMC_OK);
+    assert_int_equal(g.top, 1000);
+    assert_int_equal(ipmc_replay_check(&g, 1000), IPMC_ERR_REPLAY);
+    /* Out of order inside the window (several downloads at once): once each. */
+    assert_int_equal(ipmc_replay_check(&g, 999), IPMC_OK);
+    assert_int_equal(ipmc_replay_check(&g, 999), IPMC_ERR_REPLAY);
+    assert_int_equal(ipmc_replay_check(&g, 1002), IPMC_OK);
+    assert_int_equal(ipmc_replay_check(&g, 1001), IPMC_OK);
+    assert_int_equal(ipmc_replay_check(&g, 1001), IPMC_ERR_REPLAY);
+    assert_int_equal(ipmc_replay_check(&g, 1000), IPMC_ERR_REPLAY); /* remembered across the move */
+    assert_int_equal(g.top, 1002);
+    /* Older than the window: refused even if never seen. */
+    assert_int_equal(ipmc_replay_check(&g, 1002 - IPMC_REPLAY_WINDOW), IPMC_ERR_REPLAY);
+    assert_int_equal(ipmc_replay_check(&g, 1002 - IPMC_REPLAY_WINDOW + 1), IPMC_OK);
+    /* A jump past the window forgets everything below it. */
+    assert_int_equal(ipmc_replay_check(&g, 5000), IPMC_OK);
+    assert_int_equal(ipmc_replay_check(&g, 1002), IPMC_ERR_REPLAY);
+    assert_int_equal(ipmc_replay_check(&g, 4999), IPMC_OK);
+    assert_int_equal(ipmc_replay_check(NULL, 1), IPMC_ERR_ARG);
 }
 
 static void test_ctr(void **state)

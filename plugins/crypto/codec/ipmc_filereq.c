@@ -101,20 +101,27 @@ int ipmc_filereq_parse(const char *text, bool has_offset, bool encfileopt, ipmc_
     return IPMC_OK;
 }
 
-int ipmc_replay_check(uint32_t *last, uint32_t req_pkt)
+int ipmc_replay_check(ipmc_replay *g, uint32_t req_pkt)
 {
-    if (!last)
+    if (!g)
         return IPMC_ERR_ARG;
-    if (req_pkt <= *last)
+    if (g->seen == 0 || req_pkt > g->top) {
+        uint32_t shift = g->seen == 0 ? IPMC_REPLAY_WINDOW : req_pkt - g->top;
+        g->seen = shift >= IPMC_REPLAY_WINDOW ? 1 : (g->seen << shift) | 1;
+        g->top = req_pkt;
+        return IPMC_OK;
+    }
+    uint32_t behind = g->top - req_pkt;
+    if (behind >= IPMC_REPLAY_WINDOW || (g->seen & ((uint64_t)1 << behind)))
         return IPMC_ERR_REPLAY;
-    *last = req_pkt;
+    g->seen |= (uint64_t)1 << behind;
     return IPMC_OK;
 }
 
-int ipmc_filereq_accept(const ipmc_body_out *dec, bool has_offset, bool encfileopt,
-                        uint32_t *last_req, ipmc_filereq *r, char *err, size_t errlen)
+int ipmc_filereq_accept(const ipmc_body_out *dec, bool has_offset, bool encfileopt, ipmc_replay *g,
+                        ipmc_filereq *r, char *err, size_t errlen)
 {
-    if (!dec || !dec->text || !last_req || !r)
+    if (!dec || !dec->text || !g || !r)
         return ipmc_fail(err, errlen, IPMC_ERR_ARG, "missing argument");
     if (dec->sig != IPMC_SIG_SHA1_OK && dec->sig != IPMC_SIG_SHA256_OK)
         return ipmc_fail(err, errlen, IPMC_ERR_SIGNATURE,
@@ -122,12 +129,13 @@ int ipmc_filereq_accept(const ipmc_body_out *dec, bool has_offset, bool encfileo
     int rc = ipmc_filereq_parse(dec->text, has_offset, encfileopt, r, err, errlen);
     if (rc != IPMC_OK)
         return rc;
-    if (encfileopt && ipmc_replay_check(last_req, r->req_pkt) != IPMC_OK) {
+    if (encfileopt && ipmc_replay_check(g, r->req_pkt) != IPMC_OK) {
         uint32_t req = r->req_pkt;
         memset(r, 0, sizeof *r);
         return ipmc_fail(err, errlen, IPMC_ERR_REPLAY,
-                         "file request number %x is not above the last accepted %x", (unsigned)req,
-                         (unsigned)*last_req);
+                         "file request number %x was seen already, or is older than the last %d "
+                         "below %x",
+                         (unsigned)req, IPMC_REPLAY_WINDOW, (unsigned)g->top);
     }
     return IPMC_OK;
 }

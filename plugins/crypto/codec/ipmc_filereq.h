@@ -47,15 +47,27 @@ int ipmc_filereq_build(const ipmc_filereq *r, char *out, size_t cap);
 int ipmc_filereq_parse(const char *text, bool has_offset, bool encfileopt, ipmc_filereq *r,
                        char *err, size_t errlen);
 
-/* Replay guard: IPMC_OK and *last = req_pkt if req_pkt > *last, else IPMC_ERR_REPLAY. */
-int ipmc_replay_check(uint32_t *last, uint32_t req_pkt);
+/*
+ * Replay guard over a window, as IPsec's anti-replay does: a request number
+ * above the highest seen is accepted and moves the window up; one of the
+ * IPMC_REPLAY_WINDOW numbers up to the highest is accepted once; anything
+ * older, or seen, is IPMC_ERR_REPLAY. A window rather than "above the last":
+ * a receiver downloading several files at once numbers its requests in
+ * order, but their connections reach us in any order. {0} = nothing seen.
+ */
+#define IPMC_REPLAY_WINDOW 64
+typedef struct ipmc_replay {
+    uint32_t top;  /* highest number accepted */
+    uint64_t seen; /* bit i: top - i was accepted */
+} ipmc_replay;
+int ipmc_replay_check(ipmc_replay *g, uint32_t req_pkt);
 
 /*
  * Sender side in one step: the decrypted request must carry a verified
  * signature (IPMC_ERR_SIGNATURE otherwise), must parse, and with ENCFILEOPT
- * must pass the replay guard against *last_req (updated only on success).
+ * must pass the replay guard g (updated only on success).
  */
-int ipmc_filereq_accept(const ipmc_body_out *dec, bool has_offset, bool encfileopt,
-                        uint32_t *last_req, ipmc_filereq *r, char *err, size_t errlen);
+int ipmc_filereq_accept(const ipmc_body_out *dec, bool has_offset, bool encfileopt, ipmc_replay *g,
+                        ipmc_filereq *r, char *err, size_t errlen);
 
 #endif

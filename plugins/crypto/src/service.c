@@ -135,6 +135,13 @@ static int svc_open(void *self, const char *sender_who, const char *packet_no, s
     ipmc_body_out bo = {0};
     if (ipmc_body_decrypt(&src, &st->keys, &bo, err, errlen) != IPMC_OK)
         return -1;
+    /* §6.6 requests carry an AES-256 key: wrapped in legacy RSA-1024 it
+     * would be only as strong as that. v4 peers always use RSA-2048. */
+    if (bo.suite != IPMC_SUITE_RSA2048_AES256) {
+        ipmc_body_out_free(&bo);
+        snprintf(err, errlen, "a file request must use RSA-2048 + AES-256");
+        return -1;
+    }
     bool sig_ok = bo.sig == IPMC_SIG_SHA1_OK || bo.sig == IPMC_SIG_SHA256_OK;
     *verified = sig_ok && sender && !p->pending;
     *plain = (char *)bo.plain;

@@ -165,10 +165,14 @@ static int open_on_loop(fc_state *st, void *arg)
                          .plain = (uint8_t *)plain,
                          .plain_len = plain_len,
                          .text = plain};
+    /* The peer's replay guard, kept as [top, seen] (ipmc_filereq.h). */
     json_t *last = json_object_get(st->last_req, c->peer);
-    uint32_t last_req = last ? (uint32_t)json_integer_value(last) : 0;
+    ipmc_replay guard = {
+        .top = (uint32_t)json_integer_value(json_array_get(last, 0)),
+        .seen = (uint64_t)json_integer_value(json_array_get(last, 1)),
+    };
     bool encfile = (c->command & IPMC_OPT_ENCFILEOPT) != 0;
-    rc = ipmc_filereq_accept(&dec, CMD_MODE(c->command) == GETFILEDATA, encfile, &last_req, &c->r,
+    rc = ipmc_filereq_accept(&dec, CMD_MODE(c->command) == GETFILEDATA, encfile, &guard, &c->r,
                              c->err, c->errlen);
     OPENSSL_cleanse(plain, plain_len);
     free(plain);
@@ -183,7 +187,13 @@ static int open_on_loop(fc_state *st, void *arg)
         return -1;
     }
     if (encfile)
-        json_object_set_new(st->last_req, c->peer, json_integer(last_req));
+        json_object_set_new(st->last_req, c->peer,
+                            json_pack("[I, I]", (json_int_t)guard.top, (json_int_t)guard.seen));
+    /* Only a request that passed the replay guard stands for its signer: a
+     * signed request without ENCFILEOPT has no number to check, so it could
+     * be a captured one; it must then come from the recipient's address. */
+    if (!encfile)
+        c->verified = false;
     json_t *ev =
         json_pack("{s:s, s:s, s:I, s:I, s:s}", "peer", c->peer, "address", c->address, "offer",
                   (json_int_t)c->r.packet_id, "file_id", (json_int_t)c->r.file_id, "mode",

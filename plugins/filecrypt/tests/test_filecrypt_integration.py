@@ -25,6 +25,7 @@ from dgtest import BUILD_DIR, DaemonTestCase, SLOW, free_port, sha256_file, wait
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 TOOL = os.path.join(BUILD_DIR, "bin", "dengon-licence")
 GETFILEDATA, GETDIRFILES, ENCRYPTOPT, ENCFILEOPT = 0x60, 0x62, 0x400000, 0x800
+NOENC_FILEBODY = 0x04000000  # §6.6 request mode: signed, body not encrypted
 CAPFILEENCOPT = 0x40000
 MARKER = b"PLAINTEXT-MARKER-%d-" % os.getpid()
 
@@ -235,6 +236,28 @@ class TestBetweenDaemons(FilecryptCase):
         self.assertIn("encrypted", human.out)
         return a, ka, b, kb
 
+    def test_parallel_downloads_from_one_peer(self):
+        # Twelve offers accepted at once: their requests are numbered in order but
+        # connect in any order; the replay guard's window accepts each once.
+        a, ka, b, kb = self.pair()
+        ids, paths = [], []
+        for i in range(12):
+            g = self.src("par%d.bin" % i)
+            with open(g, "wb") as out:
+                out.write(os.urandom(200000))
+            paths.append(g)
+            sent = a.result("files.send", {"to": [kb], "paths": [g]})
+            ids.append(self.offer_at(b, sent["id"])["id"])
+        for oid in ids:
+            b.result("files.accept", {"id": oid})
+        states = [self.wait_state(b, oid) for oid in ids]
+        self.assertEqual([st["state"] for st in states], ["done"] * 12, states)
+        self.assertTrue(all(st.get("encrypted") for st in states), states)
+        dl = os.path.join(b.home, "data", "downloads")
+        for g in paths:
+            self.assertEqual(sha256_file(os.path.join(dl, os.path.basename(g))), sha256_file(g))
+        self.assertEqual(self.events(a, "filecrypt.request.refused"), [])
+
     def test_file_and_folder_encrypted_byte_identical(self):
         a, ka, b, kb = self.encrypted_pair_transfer()
         self.assert_clean_exit(b)
@@ -433,6 +456,36 @@ class TestIndependentV4Peer(FilecryptCase):
         with open(f, "rb") as src:
             self.assertEqual(v4.parse_records(plain)[0][2], src.read())
         self.assert_clean_exit(a)
+
+    def test_signed_only_request_for_a_regular_file(self):
+        # §6.6 NOENC_FILEBODY: a sealed GETDIRFILES for a regular file, body in clear.
+        a, ka, peer, pk = self.setup_peer()
+        f, root = self.make_sources()
+        pkt = a.result("files.send", {"to": [pk], "paths": [f]})["id"]
+
+        def noenc_request():
+            no = peer.next_no()
+            plain = ("%x:%x:%x:%x" % (pkt, 0, NOENC_FILEBODY, no)).encode() + b"\0"
+            extra = v4.body_encrypt(no, peer.keys["127.0.0.2"], peer.priv, plain)
+            return peer.packet(no, GETDIRFILES | v4.UTF8OPT | ENCRYPTOPT | ENCFILEOPT, extra)
+
+        def fetch(req, source):
+            raw = b""
+            with socket.create_connection(("127.0.0.2", self.port), timeout=10 * SLOW,
+                                          source_address=(source, 0)) as s:
+                s.sendall(req)
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return raw
+                    raw += chunk
+
+        recs = v4.parse_records(fetch(noenc_request(), "127.0.0.5"))
+        with open(f, "rb") as src:
+            self.assertEqual([(r[0], r[1], r[2]) for r in recs],
+                             [("secret.bin", v4.FILE_REGULAR, src.read())])
+        acc = self.events(a, "filecrypt.request.accepted")
+        self.assertEqual([e["mode"] for e in acc], ["signed, body not encrypted"], acc)
 
     def test_daemon_downloads_from_a_v4_sender(self):
         a, ka, peer, pk = self.setup_peer()

@@ -77,7 +77,12 @@ static int request(fl_job *j, uint32_t mode, uint32_t file_id, uint64_t offset)
         return fail(j, "cannot connect to the sender %s (%s)", "", -fd);
     pthread_mutex_lock(&st->lock);
     atomic_store(&j->sock, fd);
-    if (atomic_load(&j->cancel))
+    /* jobs_cancel and jobs_stop_encrypted shut down j->sock under the lock:
+     * one that came before there was a socket is seen here. Without the
+     * nocrypto check, an encrypted download that started connecting while
+     * its provider was being removed ran to the end, and the removal (on the
+     * loop thread) waited for it. */
+    if (atomic_load(&j->cancel) || atomic_load(&j->nocrypto))
         shutdown(fd, SHUT_RDWR);
     pthread_mutex_unlock(&st->lock);
     dg_file_req req = {
@@ -133,12 +138,18 @@ static void close_sock(fl_job *j)
 static int seal(fl_job *j, const dg_attach_entry *e, bool has_offset, uint64_t offset)
 {
     j->req_pkt = atomic_fetch_add(&j->st->req_no, 1);
-    /* Flagged first: a provider going away meanwhile stops this download. */
-    atomic_store(&j->encrypted, true);
+    /* Flagged while the provider decides: one going away meanwhile stops
+     * this download. Afterwards the flag says what the download is. */
+    bool earlier = atomic_exchange(&j->encrypted, true);
     char err[256] = "";
     int rc = fcrypto_seal(j->st, j->peer, j->req_pkt, j->packet_no, e->file_id, has_offset, offset,
                           &j->sealed, &j->cipher, err, sizeof err);
     j->sealed_ok = rc == 1;
+    atomic_store(&j->encrypted, earlier || rc == 1);
+    if (rc == 1 && atomic_load(&j->nocrypto)) {
+        snprintf(j->reason, sizeof j->reason, "%s: file encryption stopped", e->name);
+        return -1;
+    }
     if (rc < 0) {
         snprintf(j->reason, sizeof j->reason, "%s: cannot encrypt the request: %s", e->name, err);
         return -1;

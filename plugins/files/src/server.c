@@ -250,13 +250,13 @@ static int replace_older(fl_conn *c)
  * served from any address. 0, or -1 (logged: the connection closes unanswered).
  */
 static int take_request(fl_conn *c, const char *a, dg_file_request *req, char *key, size_t keycap,
-                        bool *encrypted)
+                        bool *sealed, bool *encrypted)
 {
     fl_state *st = c->st;
     char buf[REQ_MAX];
     ssize_t len = read_request(c->fd, buf, sizeof buf);
     ipmsg_error ierr = {0};
-    *encrypted = false;
+    *sealed = *encrypted = false;
     key[0] = '\0';
     if (len <= 0) {
         st->api->log(st->ctx, DG_LOG_INFO, "bad file request from %s: nothing read", a);
@@ -283,6 +283,7 @@ static int take_request(fl_conn *c, const char *a, dg_file_request *req, char *k
         } else {
             atomic_store(&c->encrypted, false);
         }
+        *sealed = true;
         *encrypted = fcrypto_active(&c->cipher);
         return 0;
     }
@@ -301,8 +302,8 @@ static void serve(fl_conn *c)
     inet_ntop(AF_INET, &ia, a, sizeof a);
     dg_file_request req;
     char key[300];
-    bool encrypted;
-    if (take_request(c, a, &req, key, sizeof key, &encrypted) != 0)
+    bool sealed, encrypted;
+    if (take_request(c, a, &req, key, sizeof key, &sealed, &encrypted) != 0)
         return;
     const char *by_key = key[0] ? key : NULL;
     /* Marked before the claim: a files.cancel {share} either drops the offer
@@ -312,9 +313,11 @@ static void serve(fl_conn *c)
     c->file_id = req.req.file_id;
     c->has_pkt = true;
     pthread_mutex_unlock(&st->lock);
-    /* §6.6: an encrypted receiver asks GETDIRFILES for regular files too. */
+    /* §6.6: a receiver that seals its requests asks GETDIRFILES for regular
+     * files too, whether the body is encrypted (AES) or not (NOENC_FILEBODY,
+     * signed only). */
     int kind = req.pkt.mode != IPMSG_GETDIRFILES ? FL_KIND_FILE
-               : encrypted                       ? FL_KIND_ANY
+               : sealed                          ? FL_KIND_ANY
                                                  : FL_KIND_DIR;
     bool dir = false;
     char *path = NULL, *name = NULL, err[256];
