@@ -9,11 +9,9 @@ the test's port and the test checks that no plaintext crossed the wire.
 Traffic stays on 127.0.0.x; every daemon is stopped by PID even on failure.
 """
 import base64
-import ctypes
 import os
 import re
 import socket
-import struct
 import threading
 import time
 import unittest
@@ -22,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from crypto_interop import compose, fingerprint, from_wire, py_decrypt, py_encrypt, wire
 from dgtest import BUILD_DIR, DaemonTestCase, SLOW, free_port, wait_until
+from lo_capture import LoCapture
 
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 BR_ENTRY, ANSENTRY, BR_ABSENCE = 0x01, 0x03, 0x04
@@ -39,73 +38,6 @@ def parse(data):
     head, _, _ = data.partition(b"\0")
     parts = head.split(b":", 5)
     return parts[1].decode(), parts[2].decode(), parts[3].decode(), int(parts[4]), parts[5]
-
-
-SO_ATTACH_FILTER = 26
-SO_RCVBUFFORCE = 33
-
-
-def udp_port_filter(port):
-    """struct sock_fprog for IPv4 UDP packets with port as source or destination."""
-    insns = [
-        (0x28, 0, 0, 12),          # ldh [12]           ethertype
-        (0x15, 0, 10, 0x0800),     # jeq IPv4, else drop
-        (0x30, 0, 0, 23),          # ldb [23]           protocol
-        (0x15, 0, 8, 17),          # jeq UDP, else drop
-        (0x28, 0, 0, 20),          # ldh [20]           fragment offset
-        (0x45, 6, 0, 0x1FFF),      # jset -> drop (not the first fragment)
-        (0xB1, 0, 0, 14),          # ldxb 4*([14]&0xf)  IP header length
-        (0x48, 0, 0, 14),          # ldh [x+14]         source port
-        (0x15, 2, 0, port),        # jeq port -> accept
-        (0x48, 0, 0, 16),          # ldh [x+16]         destination port
-        (0x15, 0, 1, port),        # jeq port -> accept, else drop
-        (0x06, 0, 0, 262144),      # accept: ret whole packet
-        (0x06, 0, 0, 0),           # drop
-    ]
-    prog = b"".join(struct.pack("HBBI", *i) for i in insns)
-    buf = ctypes.create_string_buffer(prog)
-    Capture._keep.append(buf)  # the kernel copies it, but keep it for the call's duration
-    return struct.pack("HL", len(insns), ctypes.addressof(buf))
-
-
-class Capture:
-    _keep = []
-
-    """UDP payloads to or from port on lo, from a raw AF_PACKET socket (root only)."""
-
-    def __init__(self, port):
-        self.port, self.payloads, self.stop = port, [], False
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
-        # Only UDP to or from port reaches this socket (classic BPF, as `tcpdump -dd udp port
-        # N` prints it), into a large buffer: other tests may push gigabytes over lo at the
-        # same time, and a full buffer would drop the very packets this test looks at.
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, udp_port_filter(port))
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)
-        self.sock.bind(("lo", 0))
-        self.sock.settimeout(0.1)
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop:
-            try:
-                frame = self.sock.recv(1 << 17)
-            except socket.timeout:
-                continue
-            if len(frame) < 42 or frame[12:14] != b"\x08\x00":
-                continue
-            ip = frame[14:]
-            ihl = (ip[0] & 0x0F) * 4
-            if ip[9] != 17:
-                continue
-            sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
-            if self.port in (sport, dport):
-                self.payloads.append(bytes(ip[ihl + 8:]))
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
 
 
 class CryptoPeer:
@@ -276,17 +208,17 @@ class CryptoTestCase(DaemonTestCase):
         self.assertIn("AES", ev[0]["suite"])
         if capture:
             time.sleep(0.2)
-            sendmsgs = [p for p in capture.payloads if p.startswith(b"1:") and
+            sendmsgs = [p for p in capture.payloads() if p.startswith(b"1:") and
                         int(p.split(b":")[4]) & 0xFF == SENDMSG]
             self.assertGreaterEqual(len(sendmsgs), 6, "the capture saw the messages")
             self.assertTrue(all(int(p.split(b":")[4]) & ENCRYPTOPT for p in sendmsgs))
             for text in texts:
                 for t in (text, text + " (返信)"):
                     needle = t.encode()[:64]
-                    for p in capture.payloads:
+                    for p in capture.payloads():
                         self.assertNotIn(needle, p, "plaintext on the wire")
                 for word in ("暗号化テスト".encode(), b"SECRET-%d" % os.getpid(), b"dengon-8k-"):
-                    self.assertFalse(any(word in p for p in capture.payloads), word)
+                    self.assertFalse(any(word in p for p in capture.payloads()), word)
         self.assert_clean_exit(a)
         self.assert_clean_exit(b)
 
@@ -294,7 +226,7 @@ class CryptoTestCase(DaemonTestCase):
         if os.geteuid() != 0:
             self.skipTest("not root: no AF_PACKET capture (the exchange itself runs in "
                           "test_daemons_exchange_encrypted)")
-        cap = Capture(self.port)
+        cap = LoCapture(self.port, "udp")
         try:
             self.exchange(cap)
         finally:

@@ -10,17 +10,15 @@ stdlib + python3-cryptography) on 127.0.0.5 fetches from and serves to a
 daemon. As root, a raw AF_PACKET capture on lo (BPF: TCP of the test's port)
 checks that no plaintext of the files travels.
 """
-import ctypes
 import os
 import socket
-import struct
-import threading
 import time
 import unittest
 
 import filecrypt_env as env
 import ipmsg_v4_peer as v4
 from dgtest import BUILD_DIR, DaemonTestCase, SLOW, free_port, sha256_file, wait_until
+from lo_capture import LoCapture
 
 PLUGINS = os.path.join(BUILD_DIR, "lib", "dengon", "plugins")
 TOOL = os.path.join(BUILD_DIR, "bin", "dengon-licence")
@@ -44,64 +42,9 @@ def marker_bytes(size):
     return (MARKER * (size // len(MARKER) + 1))[:size]
 
 
-SO_ATTACH_FILTER = 26
-SO_RCVBUFFORCE = 33
-
-
-class TcpCapture:
-    """TCP payloads to or from port on lo (root only), per direction."""
-
-    _keep = []
-
-    def __init__(self, port):
-        self.port, self.payloads, self.stop = port, [], False
-        insns = [
-            (0x28, 0, 0, 12), (0x15, 0, 10, 0x0800),  # IPv4
-            (0x30, 0, 0, 23), (0x15, 0, 8, 6),  # TCP
-            (0x28, 0, 0, 20), (0x45, 6, 0, 0x1FFF),  # first fragment
-            (0xB1, 0, 0, 14),  # x = IP header length
-            (0x48, 0, 0, 14), (0x15, 2, 0, port),  # source port
-            (0x48, 0, 0, 16), (0x15, 0, 1, port),  # destination port
-            (0x06, 0, 0, 262144), (0x06, 0, 0, 0),
-        ]
-        prog = b"".join(struct.pack("HBBI", *i) for i in insns)
-        buf = ctypes.create_string_buffer(prog)
-        TcpCapture._keep.append(buf)
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
-                             struct.pack("HL", len(insns), ctypes.addressof(buf)))
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
-        self.sock.bind(("lo", 0))
-        self.sock.settimeout(0.1)
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop:
-            try:
-                frame, info = self.sock.recvfrom(1 << 17)
-            except socket.timeout:
-                continue
-            if info[2] == socket.PACKET_OUTGOING:
-                continue  # lo shows each packet twice: keep the incoming copy
-            ip = frame[14:]
-            ihl = (ip[0] & 0x0F) * 4
-            tcp = ip[ihl:]
-            sport, dport = struct.unpack("!HH", tcp[:4])
-            off = (tcp[12] >> 4) * 4
-            total = struct.unpack("!H", ip[2:4])[0]
-            data = bytes(tcp[off:total - ihl])
-            if data:
-                self.payloads.append((socket.inet_ntoa(ip[12:16]), sport, dport, data))
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
-
-    def requests(self):
-        """Client -> server payloads that start an IPMsg request."""
-        return [p[3] for p in self.payloads if p[2] == self.port and p[3].startswith(b"1:")]
+def ipmsg_requests(cap):
+    """Client -> server payloads of a TCP capture that start an IPMsg request."""
+    return [p[3] for p in cap.packets if p[2] == cap.port and p[3].startswith(b"1:")]
 
 
 def request_command(data):
@@ -267,19 +210,19 @@ class TestBetweenDaemons(FilecryptCase):
         if os.geteuid() != 0:
             self.skipTest("not root: no AF_PACKET capture (the transfer itself runs in "
                           "test_file_and_folder_encrypted_byte_identical)")
-        cap = TcpCapture(self.port)
+        cap = LoCapture(self.port, "tcp")
         try:
             a, ka, b, kb = self.encrypted_pair_transfer(cap)
             time.sleep(0.3)
         finally:
             cap.close()
-        reqs = cap.requests()
+        reqs = ipmsg_requests(cap)
         self.assertEqual(len(reqs), 2, [r[:60] for r in reqs])
         for r in reqs:
             cmd = request_command(r)
             self.assertEqual(cmd & 0xFF, GETDIRFILES, hex(cmd))  # files too (§6.6)
             self.assertTrue(cmd & ENCRYPTOPT and cmd & ENCFILEOPT, hex(cmd))
-        stream = b"".join(p[3] for p in cap.payloads)
+        stream = b"".join(cap.payloads())
         # Everything was seen: the files' bytes plus headers and requests.
         self.assertGreater(len(stream), 3 * 1024 * 1024 + (700 + 300) * 1024,
                            "the capture saw the whole transfer")
