@@ -10,10 +10,10 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev python3 python3-cryptography
   libuv1-dev libjansson-dev libinih-dev libltdl-dev libssl-dev
-  libsqlite3-dev libcmocka-dev
+  libsqlite3-dev libcmocka-dev libmimalloc-dev
   iproute2 iptux xvfb dbus-daemon
 )
-runtime_pkgs=(libuv1 libjansson4 libinih1 libltdl7 libssl3 libsqlite3-0)
+runtime_pkgs=(libuv1 libjansson4 libinih1 libltdl7 libssl3 libsqlite3-0 libmimalloc2.0)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--runtime" ] && pkgs=("${runtime_pkgs[@]}")

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import unittest
 
-from dgtest import DENGOND, SLOW, Daemon, DaemonTestCase, read_line, wait_until
+from dgtest import BUILD_DIR, DENGOND, SANITIZED, SLOW, Daemon, DaemonTestCase, read_line, wait_until
 
 
 def mode(path):
@@ -147,6 +147,18 @@ class Lifecycle(DaemonTestCase):
         self.assertTrue(os.path.exists(d.socket_path))
         d.start()
         self.assertEqual(d.result("core.status")["pid"], d.proc.pid)
+        self.assert_clean_exit(d)
+
+    def test_status_names_the_allocator_in_use(self):
+        """mimalloc serves malloc when the build links it (ADR 0020); sanitizer builds keep theirs."""
+        with open(os.path.join(BUILD_DIR, "CMakeCache.txt")) as f:
+            linked = "DENGON_MIMALLOC:BOOL=ON" in f.read()
+        d = self.daemon().start()
+        allocator = d.result("core.status")["allocator"]
+        if linked and not SANITIZED:
+            self.assertRegex(allocator, r"^mimalloc \d+\.\d+\.\d+$")
+        else:
+            self.assertEqual(allocator, "libc")
         self.assert_clean_exit(d)
 
     def test_safe_mode_reports_itself(self):

@@ -131,10 +131,11 @@ void cli_print_status(const cli_command *cmd, int argc, char **argv, unsigned fl
                       const json_t *result)
 {
     static const char *const head[] = {"version", "pid",     "uptime_ms", "home",
-                                       "socket",  "profile", NULL};
+                                       "socket",  "profile", "allocator", NULL};
     static const char *const sections[] = {"plugins", "bus", "control", NULL};
-    static const char *const known[] = {"version", "pid",     "uptime_ms", "home",    "socket",
-                                        "profile", "plugins", "bus",       "control", NULL};
+    static const char *const known[] = {"version", "pid",     "uptime_ms", "home",
+                                        "socket",  "profile", "allocator", "plugins",
+                                        "bus",     "control", NULL};
     cli_table *kv = json_is_object(result) ? kv_new() : NULL;
     if (!kv) {
         cli_print_json(cmd, argc, argv, flags, result);

@@ -2,6 +2,7 @@
  * The core's RPC methods. Plugins add theirs through the host API; transports
  * (the control socket, later the web UI) see one registry.
  */
+#include "daemon/allocator.h"
 #include "daemon/daemon.h"
 
 #include "util/log.h"
@@ -56,6 +57,7 @@ static void rpc_status(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, voi
                           "config_dir", d->home.config_dir, "data_dir", d->home.data_dir,
                           "socket", d->home.socket_path, "profile", d->opts.profile,
                           "safe_mode", d->opts.safe_mode);
+    json_object_set_new(r, "allocator", json_string(dg_allocator_name()));
     json_object_set_new(r, "plugins", plugin_counts(d));
     json_object_set_new(r, "bus", dg_bus_stats(d->bus));
     if (d->control)

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Rows written in one batch before it is committed without waiting for the timer. */
-#define HIST_BATCH_MAX 256
+#define HIST_BATCH_MAX 2048
 
 /* Milliseconds a statement waits for a lock held by another connection. */
 #define HIST_BUSY_TIMEOUT_MS 1000

@@ -10,6 +10,11 @@
 #include "apply.h"
 #include "store.h"
 
+/* The writer and the loop share payloads: their reference counts must be atomic. */
+#if !JSON_HAVE_ATOMIC_BUILTINS && !JSON_HAVE_SYNC_BUILTINS
+#error "jansson without atomic reference counts cannot share payloads with the writer thread"
+#endif
+
 typedef enum { OP_EVENT, OP_IDENTITY, OP_PRUNE, OP_BARRIER } op_kind;
 
 typedef struct prune_run {
@@ -20,10 +25,11 @@ typedef struct prune_run {
 } prune_run;
 
 typedef struct wop {
+    mb_node done;     /* first: a list of finished ops goes back to the loop through it */
     struct wop *next;
     op_kind kind;
     char topic[64];   /* event */
-    json_t *payload;  /* event (a private copy), identity (the key as a string) */
+    json_t *payload;  /* event (a reference to the published one), identity (the key) */
     prune_run *prune; /* prune */
     mb_node *node;    /* barrier */
     mb_fn fn;
@@ -81,17 +87,14 @@ void writer_event(hist_state *st, const char *topic, const json_t *payload)
     }
     snprintf(op->topic, sizeof op->topic, "%s", topic);
     /*
-     * A copy, not a reference: the writer then owns every value it touches.
-     * Sharing the published payload would leave jansson's reference count as
-     * the only thing between two threads (it reads it without atomics).
+     * A reference, not a copy: published payloads are immutable (plugin.h),
+     * so the writer only reads it, and the reference is dropped back on this
+     * thread (release_ops). A deep copy here cost more than storing the
+     * message, and freeing on the writer what the loop allocated sent every
+     * free and malloc through glibc's locked arena path instead of its
+     * per-thread cache.
      */
-    op->payload = json_deep_copy(payload);
-    if (!op->payload) {
-        free(op);
-        atomic_fetch_add(&st->counters.errors, 1);
-        st->api->log(st->ctx, DG_LOG_ERROR, "out of memory: %s not stored", topic);
-        return;
-    }
+    op->payload = json_incref((json_t *)payload);
     if (enqueue(st->writer, op) == HIST_QUEUE_WARN)
         st->api->log(st->ctx, DG_LOG_WARN,
                      "%d events wait to be stored: the disk is slower than the traffic",
@@ -107,6 +110,17 @@ void writer_identity(hist_state *st, const char *lan_key)
     }
     if (op)
         enqueue(st->writer, op);
+}
+
+/* Ops the writer is done with (on the loop): their payloads were allocated here. */
+static void release_ops(hist_state *st, mb_node *node)
+{
+    for (wop *op = (wop *)node; op;) {
+        wop *next = op->next;
+        json_decref(op->payload);
+        free(op);
+        op = next;
+    }
 }
 
 /* The run is over (on the loop): answer, log, remember. */
@@ -211,7 +225,8 @@ static void prune_step(hist_writer *w, wop *op, bool stopping)
     free(op);
 }
 
-static void process(hist_writer *w, wop *op)
+/* Runs op; true when it is finished and goes back to the loop thread to be freed. */
+static bool process(hist_writer *w, wop *op)
 {
     switch (op->kind) {
     case OP_EVENT:
@@ -223,16 +238,16 @@ static void process(hist_writer *w, wop *op)
     case OP_BARRIER:
         flush(w);
         mailbox_post(w->st, op->node, op->fn);
-        break;
+        free(op);
+        return false;
     case OP_PRUNE:
         pthread_mutex_lock(&w->lock);
         bool stopping = w->stopping;
         pthread_mutex_unlock(&w->lock);
         prune_step(w, op, stopping);
-        return; /* the op is requeued or freed */
+        return false; /* the op is requeued or freed */
     }
-    json_decref(op->payload);
-    free(op);
+    return true;
 }
 
 /* After a batch of work: the open transaction commits by now + the linger time at the latest. */
@@ -278,11 +293,18 @@ static void *writer_main(void *user)
         w->head = w->tail = NULL;
         w->queued = 0;
         pthread_mutex_unlock(&w->lock);
+        wop *done = NULL, **done_tail = &done;
         while (list) {
             wop *next = list->next;
-            process(w, list);
+            if (process(w, list)) {
+                list->next = NULL;
+                *done_tail = list;
+                done_tail = &list->next;
+            }
             list = next;
         }
+        if (done)
+            mailbox_post(w->st, &done->done, release_ops);
         start_linger_clock(w);
         pthread_mutex_lock(&w->lock);
     }

@@ -1,7 +1,8 @@
 /*
  * The writer thread: the only user of the read-write connection. The loop
- * thread never waits for SQLite: it queues each event (a copy of the
- * published payload) and returns. The writer takes everything queued at once
+ * thread never waits for SQLite: it queues each event (a reference to the
+ * published payload, which is immutable) and returns; finished events go
+ * back to the loop thread to be released where they were allocated. The writer takes everything queued at once
  * and commits it as one transaction (at most HIST_BATCH_MAX rows each), so
  * a burst of messages costs one commit, and FTS5 writes one index segment
  * per batch instead of one per message.
@@ -35,7 +36,7 @@
 /* Starts the thread; it owns db from now on (also on failure, when it is closed). */
 int writer_start(hist_state *st, hist_db *db, const char *local);
 
-/* Loop thread: store a chat event (payload borrowed; the writer gets a copy). */
+/* Loop thread: store a chat event (payload borrowed; the writer holds a reference). */
 void writer_event(hist_state *st, const char *topic, const json_t *payload);
 /* Loop thread: our key changed. */
 void writer_identity(hist_state *st, const char *lan_key);
