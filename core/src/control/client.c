@@ -3,11 +3,18 @@
  * answer as its call completes (so answers may come out of order; the client
  * matches them by id).
  *
+ * Answers are not written one by one: they gather in the client's output
+ * buffer and go out in one write per loop iteration, from a prepare handle
+ * (which runs after the iteration's timers, I/O and close callbacks, before
+ * the loop waits again). A client keeping a hundred calls in flight then
+ * costs one write system call, and one wake-up on its side, per burst of
+ * answers instead of one per answer.
+ *
  * Lifetimes. A ctl_request lives while its call is in flight. A call may be
  * answered synchronously inside dg_rpc_invoke, and the client may start
  * closing while a handler runs, so a request being invoked is only marked
  * (answered / orphaned) and handle_line frees it after invoke returns. The
- * client struct is freed only from the close callbacks of its two handles,
+ * client struct is freed only from the close callbacks of its three handles,
  * which libuv runs after every pending write callback.
  */
 #include "control/internal.h"
@@ -37,7 +44,10 @@ struct ctl_request {
 struct ctl_client {
     dg_control *ctl;
     uv_pipe_t pipe;
-    uv_timer_t resume; /* runs buffered lines after a pause, from a clean stack */
+    uv_timer_t resume;   /* runs buffered lines after a pause, from a clean stack */
+    uv_prepare_t flush;  /* writes the gathered answers before the loop waits */
+    char *out;           /* answers gathered since the last write */
+    size_t out_len, out_cap;
     int open_handles;
     dg_linebuf in;
     ctl_request *requests;
@@ -102,7 +112,8 @@ static void free_request(ctl_request *req)
 static int saturated(const ctl_client *c)
 {
     return c->n_requests >= DG_CONTROL_MAX_INFLIGHT ||
-           uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe) >= DG_CONTROL_MAX_QUEUED;
+           c->out_len + uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe) >=
+               DG_CONTROL_MAX_QUEUED;
 }
 
 static void on_resume(uv_timer_t *timer)
@@ -138,23 +149,23 @@ static void on_write(uv_write_t *req, int status)
         close_handles(c);
 }
 
-/* Queues an encoded line (malloc'd, taken) to the client. */
-static void send_line(ctl_client *c, char *data, size_t len)
+/* Writes the gathered answers now (also while closing with flush). */
+static void flush_output(ctl_client *c)
 {
-    if (c->closing) {
-        free(data);
+    uv_prepare_stop(&c->flush);
+    if (c->out_len == 0 || c->handles_closed)
         return;
-    }
     ctl_write *w = calloc(1, sizeof *w);
     if (!w) {
-        free(data);
         dg_log(DG_LOG_ERROR, "control", "out of memory answering a client; closing it");
-        begin_close(c, 1);
+        begin_close(c, 0); /* it would miss answers: close without them */
         return;
     }
-    w->data = data;
+    w->data = c->out;
     w->client = c;
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned int)len);
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned int)c->out_len);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
     int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write);
     if (rc != 0) {
         dg_log(DG_LOG_DEBUG, "control", "write to client failed: %s", uv_strerror(rc));
@@ -164,6 +175,41 @@ static void send_line(ctl_client *c, char *data, size_t len)
         return;
     }
     c->writes++;
+}
+
+static void on_flush(uv_prepare_t *prepare)
+{
+    flush_output(prepare->data);
+}
+
+/* Adds an encoded line (malloc'd, taken) to the answers written at the end of this iteration. */
+static void send_line(ctl_client *c, char *data, size_t len)
+{
+    if (c->closing) {
+        free(data);
+        return;
+    }
+    if (!c->out) {
+        c->out = data; /* the usual case: the line becomes the buffer, no copy */
+        c->out_len = c->out_cap = len;
+    } else {
+        if (c->out_len + len > c->out_cap) {
+            size_t cap = c->out_cap * 2 > c->out_len + len ? c->out_cap * 2 : c->out_len + len;
+            char *grown = realloc(c->out, cap);
+            if (!grown) {
+                free(data);
+                dg_log(DG_LOG_ERROR, "control", "out of memory answering a client; closing it");
+                begin_close(c, 1); /* the answers gathered so far still go out */
+                return;
+            }
+            c->out = grown;
+            c->out_cap = cap;
+        }
+        memcpy(c->out + c->out_len, data, len);
+        c->out_len += len;
+        free(data);
+    }
+    uv_prepare_start(&c->flush, on_flush); /* no-op when already started */
 }
 
 /* Queues one response line. response is borrowed. */
@@ -399,6 +445,7 @@ static void on_handle_closed(uv_handle_t *handle)
     if (c->next)
         c->next->prev = c->prev;
     dg_linebuf_free(&c->in);
+    free(c->out);
     free(c);
     dg_control_unit_closed(ctl);
 }
@@ -410,6 +457,7 @@ static void close_handles(ctl_client *c)
     c->handles_closed = 1;
     uv_close((uv_handle_t *)&c->pipe, on_handle_closed);
     uv_close((uv_handle_t *)&c->resume, on_handle_closed);
+    uv_close((uv_handle_t *)&c->flush, on_handle_closed);
 }
 
 /* flush: let queued responses go out first (an error that explains the close). */
@@ -437,6 +485,8 @@ static void begin_close(ctl_client *c, int flush)
             }
         }
     }
+    if (flush)
+        flush_output(c);
     if (flush && c->writes > 0)
         c->close_when_flushed = 1;
     else
@@ -445,6 +495,8 @@ static void begin_close(ctl_client *c, int flush)
 
 void dg_control_client_close(ctl_client *c)
 {
+    /* Answers already given (calls answered at shutdown) go out if the socket takes them now. */
+    flush_output(c);
     begin_close(c, 0);
 }
 
@@ -479,9 +531,11 @@ void dg_control_client_accept(dg_control *ctl)
     dg_linebuf_init(&c->in, DG_CONTROL_MAX_LINE);
     uv_pipe_init(ctl->loop, &c->pipe, 0);
     uv_timer_init(ctl->loop, &c->resume);
+    uv_prepare_init(ctl->loop, &c->flush);
     c->pipe.data = c;
     c->resume.data = c;
-    c->open_handles = 2;
+    c->flush.data = c;
+    c->open_handles = 3;
     c->next = ctl->clients;
     if (ctl->clients)
         ctl->clients->prev = c;

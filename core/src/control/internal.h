@@ -41,7 +41,8 @@ struct dg_control {
 
 /* client.c */
 void dg_control_client_accept(dg_control *ctl);
-/* Detaches the client's calls and closes it now (unsent responses are dropped). */
+/* Detaches the client's calls and closes it now: answers given so far are written if the
+ * socket takes them at once, the rest is dropped. */
 void dg_control_client_close(ctl_client *c);
 ctl_client *dg_control_client_next(ctl_client *c);
 

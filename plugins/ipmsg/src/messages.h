@@ -73,6 +73,8 @@ void messages_send_one(ipm_state *st, ipm_sent *s, size_t i, uint32_t no, uint32
 void messages_rcpt_failed(ipm_state *st, ipm_sent *s, size_t i, const char *reason);
 /* {"id","sealed","time","recipients":[{"key","nickname","address","state","opened"}]} */
 json_t *messages_sent_json(const ipm_sent *s);
+/* Answers call with s as messages_sent_json describes it (as text when the host takes it). */
+void messages_reply_sent(ipm_state *st, dg_rpc_call *call, const ipm_sent *s);
 
 /*
  * A broadcast message (§3.1 BROADCASTOPT): SENDMSG|BROADCASTOPT, one packet

@@ -194,7 +194,7 @@ static void rpc_send(dg_ctx *ctx, dg_rpc_call *call, const json_t *params, void 
     if (wait && s->open > 0)
         s->wait = call; /* answered when the last recipient acks or fails */
     else
-        st->api->rpc_reply(call, messages_sent_json(s));
+        messages_reply_sent(st, call, s);
 out:
     free(body);
     free(addr_keys);

@@ -166,6 +166,13 @@ class TestDaemons(IpmsgTestCase):
         # Japanese + emoji, acknowledged: wait=true answers after RECVMSG.
         r = a.result("chat.send", {"to": "bob@test", "text": JAPANESE, "wait": True})
         self.assertEqual(r["recipients"][0]["state"], "delivered", r)
+        # The whole answer (written as JSON text by the plugin, not as a tree).
+        self.assertEqual(sorted(r), ["id", "recipients", "sealed", "time"])
+        self.assertIsInstance(r["id"], int)
+        self.assertIs(r["sealed"], False)
+        self.assertEqual(r["recipients"], [{"key": "bob@test", "nickname": "Bob",
+                                            "address": "127.0.0.3:%d" % PORT,
+                                            "state": "delivered", "opened": False}])
         msgs = wait_until(lambda: self.inbox(b), what="message at bob")
         self.assertEqual(msgs[-1]["text"], JAPANESE)
         self.assertEqual(msgs[-1]["from"], "alice@test")
