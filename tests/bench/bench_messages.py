@@ -13,6 +13,9 @@ Figures printed (nothing is asserted; issue 3 targets: >= 20,000 msg/s,
   - history: messages bob stored as received, distinct texts among them
     (lost = N - distinct, duplicates = stored - distinct), and the ipmsg and
     history counters of both daemons (retries, duplicates, deferred events);
+  - cpu: per message, of each daemon (and of its history writer thread,
+    "dg-history") and of this client; and the CPU per message that 0.5 x the
+    baseline would leave on this machine's cores;
   - baseline: a Python UDP request/ack ping-pong between 127.0.0.2 and
     127.0.0.3 (the answering side in its own process, like the second
     daemon) with the same total number of requests in flight.
@@ -154,6 +157,22 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(pid, name):
+    """CPU time of pid's threads called name (the history writer is "dg-history")."""
+    total = 0.0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() != name:
+                    continue
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def history_count(d, field):
     return d.result("history.stats").get(field, 0)
 
@@ -291,6 +310,7 @@ def main():
         print("messages: %d acknowledged chat.send alice(127.0.0.2) -> bob(127.0.0.3), "
               "%d connections x %d in flight, history on" % (N, CONNECTIONS, DEPTH), flush=True)
         cpu0 = {d: cpu_seconds(d.proc.pid) for d in (a, b)}
+        hist0 = {d: thread_cpu_seconds(d.proc.pid, "dg-history") for d in (a, b)}
         client0 = time.process_time()
         elapsed, lat, delivered, failed, errors = send_messages(a.socket_path, "bob@bench", N)
         client_cpu = time.process_time() - client0
@@ -306,9 +326,12 @@ def main():
         stored = wait_history(b, N)
         wait_history(a, N, "sent")  # alice stores what she sent: count its CPU to the end
         cpu = {d: cpu_seconds(d.proc.pid) - cpu0[d] for d in (a, b)}
+        hist = {d: thread_cpu_seconds(d.proc.pid, "dg-history") - hist0[d] for d in (a, b)}
         print("cpu per message (send phase + history settling): alice %.1f us, bob %.1f us, "
               "bench client %.1f us (wall-clock rates depend on what else the machine runs)"
               % (cpu[a] / N * 1e6, cpu[b] / N * 1e6, client_cpu / N * 1e6))
+        print("  of which the history writer threads (SQLite, FTS5): alice %.1f us, bob %.1f us"
+              % (hist[a] / N * 1e6, hist[b] / N * 1e6))
         texts = distinct_received(b, tmp)
         distinct = len(texts & {TEXT % i for i in range(N)})
         print("history at bob: %d stored as received, %d distinct (lost %d, duplicates %d); "
@@ -338,6 +361,14 @@ def main():
                  percentile(b_lat, 99) * 1e3, resent))
         print("summary: %.0f msg/s = %.2f x baseline; lost %d; targets >= 20000 msg/s, "
               ">= 0.50 x baseline, 0 lost" % (rate, rate / b_rate, N - distinct))
+        # What 0.5 x baseline would leave per message on this machine's cores,
+        # beside what one message costs now (both daemons and the client).
+        cores = len(os.sched_getaffinity(0))
+        total_us = (cpu[a] + cpu[b] + client_cpu) / N * 1e6
+        print("cpu budget: 0.50 x baseline = %.0f msg/s leaves %.1f us of CPU per message on %d "
+              "cores; one message costs %.1f us now (history writers alone %.1f us)"
+              % (b_rate / 2, cores / (b_rate / 2) * 1e6, cores, total_us,
+                 (hist[a] + hist[b]) / N * 1e6))
         if ENCRYPTED_N > 0:
             encrypted_run(tmp)
     finally:

@@ -32,6 +32,8 @@
 /* While lingering, the writer is woken early once this many events wait. */
 #define HIST_LINGER_WAKE 128
 #define HIST_QUEUE_WARN 100000
+/* The writer thread's name (/proc/<pid>/task/<tid>/comm; at most 15 bytes). */
+#define HIST_WRITER_THREAD_NAME "dg-history"
 
 /* Starts the thread; it owns db from now on (also on failure, when it is closed). */
 int writer_start(hist_state *st, hist_db *db, const char *local);
