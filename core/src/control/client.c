@@ -4,11 +4,12 @@
  * matches them by id).
  *
  * Answers are not written one by one: they gather in the client's output
- * buffer and go out in one write per loop iteration, from a prepare handle
- * (which runs after the iteration's timers, I/O and close callbacks, before
- * the loop waits again). A client keeping a hundred calls in flight then
- * costs one write system call, and one wake-up on its side, per burst of
- * answers instead of one per answer.
+ * buffer and go out in one write per loop iteration, from a prepare handle.
+ * libuv runs prepare handles just before every poll for I/O, so whatever a
+ * callback answered (I/O, timer, async, close or write callback) is written
+ * before the loop waits again. A client keeping a hundred calls in flight
+ * then costs one write system call, and one wake-up on its side, per burst
+ * of answers instead of one per answer.
  *
  * Lifetimes. A ctl_request lives while its call is in flight. A call may be
  * answered synchronously inside dg_rpc_invoke, and the client may start
@@ -182,9 +183,18 @@ static void on_flush(uv_prepare_t *prepare)
     flush_output(prepare->data);
 }
 
+/* One write hands libuv at most this much (its buffers are unsigned int long). */
+#define OUT_FLUSH_AT ((size_t)16 * 1024 * 1024)
+
 /* Adds an encoded line (malloc'd, taken) to the answers written at the end of this iteration. */
 static void send_line(ctl_client *c, char *data, size_t len)
 {
+    if (c->closing) {
+        free(data);
+        return;
+    }
+    if (c->out && c->out_len + len > OUT_FLUSH_AT)
+        flush_output(c); /* large answers: no huge buffer, no length past unsigned int */
     if (c->closing) {
         free(data);
         return;
@@ -246,6 +256,9 @@ static void on_done(void *user, const json_t *result, const json_t *error)
 {
     ctl_request *req = user;
     ctl_client *c = req->client;
+    /* Out of the list first: a close while the answer is queued (out of
+     * memory, a write error) must not free req under us. */
+    unlink_request(c, req);
     json_t *response = error ? dg_control_error_response(req->id, error)
                              : dg_control_result_response(req->id, result);
     if (error)
@@ -277,6 +290,7 @@ static void request_answered(ctl_request *req)
 static void on_done_json(void *user, const char *json, size_t len)
 {
     ctl_request *req = user;
+    unlink_request(req->client, req); /* as in on_done */
     json_t *id = req->id ? req->id : json_null();
     char *id_text = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
     char *line = NULL;

@@ -5,15 +5,21 @@
 #include <stdlib.h>
 
 #ifdef DENGON_WITH_MIMALLOC
+#include <dlfcn.h>
 #include <mimalloc.h>
 
 /*
  * Linking mimalloc is not proof that it serves malloc(): that depends on the
- * symbol order at load time. Asking it whether a block from plain malloc()
- * lies in its heap checks what actually happened.
+ * symbol order at load time. Two checks of what actually happened, either
+ * one enough: "malloc" in the global scope is mimalloc's (its override is an
+ * alias of mi_malloc), or a block from plain malloc() lies in mimalloc's
+ * heap (its segment map covers the addresses it normally gets).
  */
 static bool mimalloc_serves_malloc(void)
 {
+    void *global = dlsym(RTLD_DEFAULT, "malloc");
+    if (global && global == dlsym(RTLD_DEFAULT, "mi_malloc"))
+        return true;
     void *p = malloc(32);
     bool ours = p && mi_is_in_heap_region(p);
     free(p);

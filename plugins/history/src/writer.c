@@ -92,7 +92,9 @@ void writer_event(hist_state *st, const char *topic, const json_t *payload)
      * thread (release_ops). A deep copy here cost more than storing the
      * message, and freeing on the writer what the loop allocated sent every
      * free and malloc through glibc's locked arena path instead of its
-     * per-thread cache.
+     * per-thread cache. (An orphan update, apply.c, holds a reference of
+     * its own on the writer and may be the last to drop it: atomic counts
+     * make that safe.)
      */
     op->payload = json_incref((json_t *)payload);
     if (enqueue(st->writer, op) == HIST_QUEUE_WARN)
