@@ -150,11 +150,16 @@ def send_messages(sock_path, to, n):
     return elapsed, latencies, delivered, failed, errors
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of a process (all its threads), from /proc."""
-    with open("/proc/%d/stat" % pid) as f:
+def stat_cpu_seconds(path):
+    """User + system CPU time from a /proc .../stat file."""
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """CPU time of a process (all its threads)."""
+    return stat_cpu_seconds("/proc/%d/stat" % pid)
 
 
 def thread_cpu_seconds(pid, name):
@@ -165,11 +170,9 @@ def thread_cpu_seconds(pid, name):
             with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
                 if f.read().strip() != name:
                     continue
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            total += stat_cpu_seconds("/proc/%d/task/%s/stat" % (pid, tid))
         except FileNotFoundError:
             continue  # the thread ended meanwhile
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
 

@@ -72,8 +72,7 @@ void messages_send_one(ipm_state *st, ipm_sent *s, size_t i, uint32_t no, uint32
 /* Finishes recipient i as failed with a reason (chat.message.failed). */
 void messages_rcpt_failed(ipm_state *st, ipm_sent *s, size_t i, const char *reason);
 /* {"id","sealed","time","recipients":[{"key","nickname","address","state","opened"}]} */
-json_t *messages_sent_json(const ipm_sent *s);
-/* Answers call with s as messages_sent_json describes it (as text when the host takes it). */
+/* Answers call (chat.send) with s: its id, time and each recipient's state. */
 void messages_reply_sent(ipm_state *st, dg_rpc_call *call, const ipm_sent *s);
 
 /*
